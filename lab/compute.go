@@ -322,10 +322,18 @@ func stallThreshold(t *Trace) float64 {
 	return 6 * t.TargetInterval
 }
 
+// stalls lists the gaps between finality advances longer than threshold. The wait for the
+// first advance is warm-up, not a stall, unless finality never advances at all.
 func stalls(adv []advance, span, threshold float64) []Stall {
+	if len(adv) == 0 {
+		if span > threshold {
+			return []Stall{{From: 0, To: span, Duration: span}}
+		}
+		return nil
+	}
 	var out []Stall
-	prev := 0.0
-	for _, a := range adv {
+	prev := adv[0].At
+	for _, a := range adv[1:] {
 		if a.At-prev > threshold {
 			out = append(out, Stall{From: prev, To: a.At, Resumed: true, Duration: a.At - prev})
 		}

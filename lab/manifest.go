@@ -203,12 +203,12 @@ const (
 type AdvSpec struct {
 	Nodes    []string `toml:"nodes"`
 	Strategy string   `toml:"strategy"`
-	Start    Duration `toml:"start"`         // default: from the start
-	Stop     Duration `toml:"stop"`          // default: to the end
-	Gamma    *float64 `toml:"gamma"`         // selfish: share of honest power that mines on the attacker's branch in a tie (0..1)
-	Depth    uint64   `toml:"depth"`         // double-spend: confirmations z the merchant waits for (default 6)
-	Amount   float64  `toml:"amount"`        // double-spend: coins (default 10)
-	Every    uint64   `toml:"every"`         // double-vote / surround-vote / equivocate: act every N-th duty (default 1)
+	Start    Duration `toml:"start"`  // default: from the start
+	Stop     Duration `toml:"stop"`   // default: to the end
+	Gamma    *float64 `toml:"gamma"`  // selfish: share of honest power that mines on the attacker's branch in a tie (0..1)
+	Depth    uint64   `toml:"depth"`  // double-spend: confirmations z the merchant waits for (default 6)
+	Amount   float64  `toml:"amount"` // double-spend: coins (default 10)
+	Every    uint64   `toml:"every"`  // double-vote / surround-vote / equivocate: act every N-th duty (default 1)
 }
 
 var advStrategies = map[string]string{

@@ -14,29 +14,29 @@ const MetricsSchemaVersion = 1
 // Every mean and rate carries a 95 % confidence interval (Estimate). Times are seconds,
 // sizes bytes. It is written as metrics.json in the run directory.
 type Metrics struct {
-	Schema    int      `json:"schema"`
-	Name      string   `json:"name"`
-	Engine    string   `json:"engine"` // pow | pos
-	Source    string   `json:"source"` // lab | sim
-	Seed      int64    `json:"seed"`
-	Nodes     int      `json:"nodes"`
-	Span      float64  `json:"span"` // run length, seconds
-	Host      HostInfo `json:"host"`
-	Target    float64  `json:"target_interval"`
-	Finality  string   `json:"finality_rule"` // "k-deep (k=6)" or "FFG finalized checkpoint"
-	Height    uint64   `json:"height"`        // canonical tip height at the end
-	Blocks    int      `json:"blocks"`        // distinct blocks seen (genesis excluded)
-	MainBlocks int     `json:"main_blocks"`   // blocks on the canonical chain produced during the run
+	Schema     int      `json:"schema"`
+	Name       string   `json:"name"`
+	Engine     string   `json:"engine"` // pow | pos
+	Source     string   `json:"source"` // lab | sim
+	Seed       int64    `json:"seed"`
+	Nodes      int      `json:"nodes"`
+	Span       float64  `json:"span"` // run length, seconds
+	Host       HostInfo `json:"host"`
+	Target     float64  `json:"target_interval"`
+	Finality   string   `json:"finality_rule"` // "k-deep (k=6)" or "FFG finalized checkpoint"
+	Height     uint64   `json:"height"`        // canonical tip height at the end
+	Blocks     int      `json:"blocks"`        // distinct blocks seen (genesis excluded)
+	MainBlocks int      `json:"main_blocks"`   // blocks on the canonical chain produced during the run
 
 	BlockInterval Distribution `json:"block_interval"` // canonical consecutive first-seen gaps
 	StaleRate     Estimate     `json:"stale_rate"`     // blocks off the canonical chain / all blocks (Wilson)
 	Reorgs        ReorgStats   `json:"reorgs"`
 
 	Propagation     Propagation  `json:"propagation"`
-	TxInclusion     Distribution `json:"tx_inclusion"` // submit → first block containing it
-	TxFinality      Distribution `json:"tx_finality"`  // submit → its canonical block is final
+	TxInclusion     Distribution `json:"tx_inclusion"`   // submit → first block containing it
+	TxFinality      Distribution `json:"tx_finality"`    // submit → its canonical block is final
 	BlockFinality   Distribution `json:"block_finality"` // block first seen → final
-	Throughput      Estimate     `json:"throughput"`      // confirmed (canonical) tx/s, batch means
+	Throughput      Estimate     `json:"throughput"`     // confirmed (canonical) tx/s, batch means
 	TxSubmitted     int          `json:"tx_submitted"`
 	TxRejected      int          `json:"tx_rejected"`
 	TxConfirmed     int          `json:"tx_confirmed"`
@@ -90,8 +90,8 @@ type Distribution struct {
 
 // ReorgStats counts reorganisations over all nodes.
 type ReorgStats struct {
-	Count     int      `json:"count"`      // reorg events summed over nodes
-	PerNode   Estimate `json:"per_node"`   // mean reorgs per node (t interval)
+	Count     int      `json:"count"`    // reorg events summed over nodes
+	PerNode   Estimate `json:"per_node"` // mean reorgs per node (t interval)
 	MaxDepth  int      `json:"max_depth"`
 	DepthHist []int    `json:"depth_hist"` // index = depth
 	Reverted  int      `json:"blocks_reverted"`
@@ -99,11 +99,11 @@ type ReorgStats struct {
 
 // Propagation is block propagation over canonical blocks seen by every node.
 type Propagation struct {
-	Blocks  int      `json:"blocks"`   // blocks seen by every node
-	ToAllP50 Estimate `json:"to_all_p50"` // first sighting → last node, median over blocks
-	ToAllP95 Estimate `json:"to_all_p95"`
-	PerNodeP50 Estimate `json:"per_node_p50"` // first sighting → each other node, pooled
-	PerNodeP95 Estimate `json:"per_node_p95"`
+	Blocks     int       `json:"blocks"`     // blocks seen by every node
+	ToAllP50   Estimate  `json:"to_all_p50"` // first sighting → last node, median over blocks
+	ToAllP95   Estimate  `json:"to_all_p95"`
+	PerNodeP50 Estimate  `json:"per_node_p50"` // first sighting → each other node, pooled
+	PerNodeP95 Estimate  `json:"per_node_p95"`
 	ToAll      []float64 `json:"-"`
 }
 
