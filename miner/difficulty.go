@@ -33,11 +33,11 @@ func newDifficulty(w *genesis.PoWParams, powLimit *big.Int) (difficulty, error) 
 		}
 		t, _ := CompactToBig(w.InitialBits)
 		return &asert{
-			initialBits:   w.InitialBits,
-			anchorTarget:  t,
-			spacing:       w.TargetSpacing,
-			halfLife:      w.HalfLife,
-			powLimit:      powLimit,
+			initialBits:  w.InitialBits,
+			anchorTarget: t,
+			spacing:      w.TargetSpacing,
+			halfLife:     w.HalfLife,
+			powLimit:     powLimit,
 		}, nil
 	}
 	return nil, fmt.Errorf("miner: unknown difficulty algorithm %q", w.Algorithm)

@@ -7,6 +7,8 @@ type niJob struct {
 	top              uint32
 }
 
-func scan2SHANI(*niJob, uint32, uint32) (uint32, bool) { panic("miner: no SHA-NI scanner on this platform") }
+func scan2SHANI(*niJob, uint32, uint32) (uint32, bool) {
+	panic("miner: no SHA-NI scanner on this platform")
+}
 
 func cpuHasSHANI() bool { return false }
