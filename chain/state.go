@@ -1,0 +1,47 @@
+package chain
+
+import "fmt"
+
+// stateCache keeps engine states per block in memory (bounded) in front of the 's' keys.
+// States of blocks validated in memory but not (yet) written live only here.
+type stateCache struct {
+	c   *Chain
+	max int
+	m   map[Hash]EngineState
+}
+
+func newStateCache(c *Chain, max int) *stateCache {
+	return &stateCache{c: c, max: max, m: make(map[Hash]EngineState)}
+}
+
+func (s *stateCache) put(h Hash, st EngineState) {
+	if _, ok := s.m[h]; !ok && len(s.m) >= s.max {
+		for k := range s.m {
+			if k != s.c.tip().hash {
+				delete(s.m, k)
+				break
+			}
+		}
+	}
+	s.m[h] = st
+}
+
+// stateOf returns the engine state after n, if known. Caller holds c.mu.
+func (c *Chain) stateOf(n *blockNode) (EngineState, bool, error) {
+	if c.stateless {
+		return nil, n.status&statusValid != 0 || n == c.genesis || n.chainData, nil
+	}
+	if st, ok := c.states.m[n.hash]; ok {
+		return st, true, nil
+	}
+	b, err := c.store.get(hashKey(prefixState, n.hash))
+	if err != nil || b == nil {
+		return nil, false, err
+	}
+	st, err := c.engine.DecodeState(b)
+	if err != nil {
+		return nil, false, fmt.Errorf("chain: decode engine state of %s: %w", n.hash, err)
+	}
+	c.states.put(n.hash, st)
+	return st, true, nil
+}
