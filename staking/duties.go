@@ -1,0 +1,386 @@
+package staking
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"time"
+
+	"github.com/btcsuite/btcd/btcec/v2"
+
+	"chainlab/chain"
+)
+
+// TemplateRequest is what a proposer asks of its block template: the same fields as
+// chain.TemplateRequest, so the node's TemplateFunc is a one-line adapter to
+// chain.NewTemplate (kept here so staking does not depend on the chain driver's API).
+type TemplateRequest struct {
+	PayTo     [32]byte
+	Extra     []byte
+	Votes     []chain.Vote
+	Slashings []chain.Evidence
+	Now       time.Time
+}
+
+// TemplateFunc builds an unsealed block on the current head for req (the node passes a
+// closure over chain.NewTemplate and its mempool). The block's header must have been
+// through Engine.Prepare with req.Now; Duties sets the vote root and signs.
+type TemplateFunc func(req TemplateRequest) (*chain.Block, error)
+
+// DutiesConfig configures a validator's duties.
+type DutiesConfig struct {
+	Engine     *Engine             // required
+	Keys       []*btcec.PrivateKey // validator keys this node signs for
+	Protection *Protection         // required: every signature goes through it
+	Template   TemplateFunc        // required
+	PayTo      [32]byte            // coinbase payee of proposed blocks
+	Logger     *slog.Logger        // optional
+}
+
+// Input is a Duties input: Tick, NewHead, SeenVote or SeenHeader.
+type Input interface{ isInput() }
+
+// Tick says the clock is at now within slot. In the first half of a slot the duties
+// propose (if a key is the slot's proposer); from the middle of the slot on (or as soon
+// as the slot's block is the head) they vote for the slot's committee.
+type Tick struct {
+	Slot uint64
+	Now  time.Time
+}
+
+// NewHead says the chain's head changed to Header (hash Hash) with engine state State.
+type NewHead struct {
+	Hash   chain.Hash
+	Header *chain.Header
+	State  *State
+}
+
+// SeenVote is a vote received from the network (or from a block): it joins the pool of
+// votes to include and is checked against earlier votes for slashable pairs.
+type SeenVote struct{ Vote chain.Vote }
+
+// SeenHeader is a sealed header received from the network, checked for double proposals.
+type SeenHeader struct{ Header chain.Header }
+
+func (Tick) isInput()       {}
+func (NewHead) isInput()    {}
+func (SeenVote) isInput()   {}
+func (SeenHeader) isInput() {}
+
+// FinalityChange reports new justified/finalized checkpoints at the head.
+type FinalityChange struct {
+	Justified chain.Checkpoint
+	Finalized chain.Checkpoint
+}
+
+// Ready is what the duties want done: blocks to process and broadcast, votes to broadcast
+// (and feed to Engine.OnVote), slashing evidence found, finality changes.
+type Ready struct {
+	Blocks   []*chain.Block
+	Votes    []chain.Vote
+	Evidence []chain.Evidence
+	Finality []FinalityChange
+}
+
+// Empty reports whether there is nothing to do.
+func (r Ready) Empty() bool {
+	return len(r.Blocks) == 0 && len(r.Votes) == 0 && len(r.Evidence) == 0 && len(r.Finality) == 0
+}
+
+// Duties is the proposer/voter state machine of one node (etcd/raft style): Step feeds an
+// input, Ready drains the outputs. It never reads the clock or starts goroutines; the node
+// drives it from one goroutine.
+type Duties struct {
+	cfg  DutiesConfig
+	e    *Engine
+	log  *slog.Logger
+	keys map[[32]byte]*btcec.PrivateKey
+
+	slot      uint64 // latest ticked slot
+	headHash  chain.Hash
+	head      *chain.Header
+	headState *State
+	lastFin   FinalityChange
+
+	proposed map[uint64]bool     // slots proposed
+	voted    map[[32]byte]uint64 // key -> last epoch voted (+1; 0 = never)
+
+	pool     map[chain.Hash]chain.Vote     // votes to include
+	seen     map[[32]byte][]chain.Vote     // recent votes per validator (slashing detection)
+	blocks   map[blockSlotKey]chain.Header // first header per (proposer, slot)
+	evidence []chain.Evidence              // found, not yet included
+	reported map[[32]byte]bool             // offenders already reported
+
+	out Ready
+}
+
+type blockSlotKey struct {
+	key  [32]byte
+	slot uint64
+}
+
+// NewDuties builds the duties from cfg. The head starts at genesis; feed NewHead first.
+func NewDuties(cfg DutiesConfig) (*Duties, error) {
+	if cfg.Engine == nil || cfg.Protection == nil || cfg.Template == nil {
+		return nil, errors.New("staking: duties need Engine, Protection and Template")
+	}
+	d := &Duties{
+		cfg: cfg, e: cfg.Engine, log: cfg.Logger,
+		keys:     map[[32]byte]*btcec.PrivateKey{},
+		proposed: map[uint64]bool{}, voted: map[[32]byte]uint64{},
+		pool: map[chain.Hash]chain.Vote{}, seen: map[[32]byte][]chain.Vote{},
+		blocks: map[blockSlotKey]chain.Header{}, reported: map[[32]byte]bool{},
+	}
+	if d.log == nil {
+		d.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	for _, k := range cfg.Keys {
+		d.keys[chain.XOnlyKey(k)] = k
+	}
+	g := cfg.Engine.genesis
+	d.headHash, d.head, d.headState = cfg.Engine.gHash, &g.Header, cfg.Engine.gState
+	d.lastFin = FinalityChange{Justified: d.headState.CurJustified, Finalized: d.headState.Finalized}
+	return d, nil
+}
+
+// Ready returns and clears the pending outputs.
+func (d *Duties) Ready() Ready {
+	r := d.out
+	d.out = Ready{}
+	return r
+}
+
+// Step applies one input.
+func (d *Duties) Step(in Input) error {
+	switch m := in.(type) {
+	case Tick:
+		return d.tick(m)
+	case NewHead:
+		return d.newHead(m)
+	case SeenVote:
+		d.seeVote(m.Vote)
+		return nil
+	case SeenHeader:
+		d.seeHeader(&m.Header)
+		return nil
+	}
+	return fmt.Errorf("staking: unknown duties input %T", in)
+}
+
+func (d *Duties) newHead(m NewHead) error {
+	if m.Header == nil || m.State == nil {
+		return errors.New("staking: NewHead needs Header and State")
+	}
+	d.headHash, d.head, d.headState = m.Hash, m.Header, m.State
+	fc := FinalityChange{Justified: m.State.CurJustified, Finalized: m.State.Finalized}
+	if fc != d.lastFin {
+		d.lastFin = fc
+		d.out.Finality = append(d.out.Finality, fc)
+	}
+	if m.Header.Seal != nil {
+		d.seeHeader(m.Header)
+		if m.Header.Seal.Slot == d.slot {
+			return d.vote(d.slot) // the slot's block arrived: vote on it now
+		}
+	}
+	return nil
+}
+
+func (d *Duties) tick(t Tick) error {
+	if t.Slot > d.slot {
+		d.slot = t.Slot
+	}
+	half := d.e.SlotStart(t.Slot).Add(d.e.pos.SlotDuration() / 2)
+	if t.Now.Before(half) {
+		if err := d.propose(t.Slot, t.Now); err != nil {
+			return err
+		}
+		// The slot's block may already be the head (we proposed it): vote on it at once.
+		if headerSlot(d.head) == t.Slot {
+			return d.vote(t.Slot)
+		}
+		return nil
+	}
+	return d.vote(t.Slot)
+}
+
+// propose builds, seals and signs a block if one of our keys is the slot's proposer.
+func (d *Duties) propose(slot uint64, now time.Time) error {
+	if d.proposed[slot] || slot <= headerSlot(d.head) {
+		return nil
+	}
+	pk, ok := d.e.Proposer(d.headState, d.headHash, slot)
+	if !ok {
+		return nil
+	}
+	k, mine := d.keys[pk]
+	if !mine {
+		return nil
+	}
+	d.proposed[slot] = true
+	st := d.e.StateAt(d.headState, d.e.EpochOf(slot), d.headHash)
+	req := TemplateRequest{PayTo: d.cfg.PayTo, Votes: d.includable(st, slot), Slashings: d.includableEvidence(st), Now: now}
+	b, err := d.cfg.Template(req)
+	if err != nil {
+		return fmt.Errorf("staking: template for slot %d: %w", slot, err)
+	}
+	if b.Header.Seal == nil || b.Header.Seal.Slot != slot || b.Header.Seal.Proposer != pk || b.Header.Prev != d.headHash {
+		return fmt.Errorf("staking: template for slot %d is not on the head with our seal", slot)
+	}
+	b.Header.Seal.VoteRoot = b.ComputeVoteRoot()
+	if err := d.cfg.Protection.SignBlock(k, &b.Header); err != nil {
+		d.log.Warn("not proposing", "slot", slot, "err", err)
+		return nil
+	}
+	d.out.Blocks = append(d.out.Blocks, b)
+	return nil
+}
+
+// includable picks pool votes a block at slot on the head may carry, oldest first.
+func (d *Duties) includable(st *State, slot uint64) []chain.Vote {
+	var vs []chain.Vote
+	type vk struct {
+		key [32]byte
+		e   uint64
+	}
+	taken := map[vk]bool{}
+	ep := d.e.EpochOf(slot)
+	for h, v := range d.pool {
+		if v.Target.Epoch+1 < ep {
+			delete(d.pool, h)
+			continue
+		}
+		if taken[vk{v.Validator, v.Target.Epoch}] {
+			continue
+		}
+		if _, _, err := d.e.ValidateVote(st, &v, slot); err != nil {
+			continue
+		}
+		taken[vk{v.Validator, v.Target.Epoch}] = true
+		vs = append(vs, v)
+	}
+	sort.Slice(vs, func(i, j int) bool {
+		if vs[i].Slot != vs[j].Slot {
+			return vs[i].Slot < vs[j].Slot
+		}
+		return string(vs[i].Validator[:]) < string(vs[j].Validator[:])
+	})
+	if max := int(d.e.pos.MaxVotesPerBlock); len(vs) > max {
+		vs = vs[:max]
+	}
+	return vs
+}
+
+// includableEvidence returns pending evidence against validators still slashable in st.
+func (d *Duties) includableEvidence(st *State) []chain.Evidence {
+	var out, keep []chain.Evidence
+	offenders := map[[32]byte]bool{}
+	for _, ev := range d.evidence {
+		key, err := CheckEvidence(&ev)
+		if err != nil {
+			continue
+		}
+		_, v, ok := st.ValidatorByKey(key)
+		if !ok || v.Withdrawn {
+			continue
+		}
+		keep = append(keep, ev)
+		if v.Slashed || offenders[key] || len(out) >= 16 {
+			continue
+		}
+		offenders[key] = true
+		out = append(out, ev)
+	}
+	d.evidence = keep
+	return out
+}
+
+// vote signs the votes of our keys assigned to slot, on the current head.
+func (d *Duties) vote(slot uint64) error {
+	ep := d.e.EpochOf(slot)
+	st := d.e.StateAt(d.headState, ep, d.headHash)
+	if st.Epoch != ep || headerSlot(d.head) > slot {
+		return nil
+	}
+	ei := st.curInfo
+	keys := make([][32]byte, 0, len(d.keys))
+	for k := range d.keys {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return string(keys[i][:]) < string(keys[j][:]) })
+	for _, key := range keys {
+		if d.voted[key] > ep {
+			continue
+		}
+		idx, ok := st.index[key]
+		if !ok || ei.find(idx) < 0 || ei.VoteSlot(key, d.e.pos.EpochSlots) != slot {
+			continue
+		}
+		v := chain.Vote{
+			Validator: key, Slot: slot, Head: d.headHash,
+			Source: st.CurJustified,
+			Target: chain.Checkpoint{Epoch: ep, Root: st.CurTargetRoot},
+		}
+		d.voted[key] = ep + 1
+		if err := d.cfg.Protection.SignVote(d.keys[key], &v); err != nil {
+			d.log.Warn("not voting", "slot", slot, "err", err)
+			continue
+		}
+		d.pool[v.Hash()] = v
+		d.out.Votes = append(d.out.Votes, v)
+	}
+	return nil
+}
+
+// seeVote adds a vote to the pool and checks it against the validator's recent votes.
+func (d *Duties) seeVote(v chain.Vote) {
+	ep := d.e.EpochOf(headerSlot(d.head))
+	if v.Target.Epoch+2 < ep {
+		return
+	}
+	d.pool[v.Hash()] = v
+	prev := d.seen[v.Validator]
+	kept := prev[:0]
+	for i := range prev {
+		if prev[i].Target.Epoch+64 < ep {
+			continue // forget votes far behind: bounded memory
+		}
+		kept = append(kept, prev[i])
+		if d.reported[v.Validator] {
+			continue
+		}
+		if ev, ok := DetectSlashable(&prev[i], &v); ok {
+			d.reported[v.Validator] = true
+			d.evidence = append(d.evidence, *ev)
+			d.out.Evidence = append(d.out.Evidence, *ev)
+		}
+	}
+	d.seen[v.Validator] = append(kept, v)
+}
+
+func (d *Duties) seeHeader(h *chain.Header) {
+	if h.Seal == nil {
+		return
+	}
+	k := blockSlotKey{h.Seal.Proposer, h.Seal.Slot}
+	first, ok := d.blocks[k]
+	if !ok {
+		d.blocks[k] = *h
+		for bk := range d.blocks {
+			if bk.slot+64*d.e.pos.EpochSlots < h.Seal.Slot {
+				delete(d.blocks, bk)
+			}
+		}
+		return
+	}
+	if d.reported[h.Seal.Proposer] {
+		return
+	}
+	if ev, ok := DetectDoubleBlock(&first, h); ok {
+		d.reported[h.Seal.Proposer] = true
+		d.evidence = append(d.evidence, *ev)
+		d.out.Evidence = append(d.out.Evidence, *ev)
+	}
+}

@@ -1,0 +1,229 @@
+package staking
+
+import (
+	"bytes"
+	"sync"
+
+	"chainlab/chain"
+)
+
+// latestMsg is a validator's latest LMD vote.
+type latestMsg struct {
+	epoch uint64
+	root  chain.Hash
+}
+
+// forkChoice is the engine's fork-choice store: the latest vote of every validator (from
+// blocks and gossip) and the best justified and finalized checkpoints seen. It has its own
+// lock: OnVote may be called from any goroutine.
+type forkChoice struct {
+	mu        sync.Mutex
+	keys      map[[32]byte]bool // validator keys ever seen (gossip filter)
+	latest    map[[32]byte]latestMsg
+	justified chain.Checkpoint
+	finalized chain.Checkpoint
+}
+
+func newForkChoice(g *State, gh chain.Hash) *forkChoice {
+	fc := &forkChoice{keys: map[[32]byte]bool{}, latest: map[[32]byte]latestMsg{}}
+	for k := range g.index {
+		fc.keys[k] = true
+	}
+	cp := chain.Checkpoint{Epoch: 0, Root: gh}
+	fc.justified, fc.finalized = cp, cp
+	return fc
+}
+
+func (fc *forkChoice) learnKey(k [32]byte) {
+	fc.mu.Lock()
+	fc.keys[k] = true
+	fc.mu.Unlock()
+}
+
+func (fc *forkChoice) onVerifiedVote(v *chain.Vote) {
+	fc.mu.Lock()
+	defer fc.mu.Unlock()
+	// on_attestation → update_latest_messages: a later target epoch replaces the vote.
+	if m, ok := fc.latest[v.Validator]; !ok || v.Target.Epoch > m.epoch {
+		fc.latest[v.Validator] = latestMsg{epoch: v.Target.Epoch, root: v.Head}
+	}
+}
+
+func (fc *forkChoice) observeState(st *State) {
+	fc.mu.Lock()
+	defer fc.mu.Unlock()
+	if st.CurJustified.Epoch > fc.justified.Epoch {
+		fc.justified = st.CurJustified
+	}
+	if st.Finalized.Epoch > fc.finalized.Epoch {
+		fc.finalized = st.Finalized
+	}
+}
+
+// OnVote feeds a gossiped vote to the fork-choice store: a known validator's correctly
+// signed vote replaces its latest message if its target epoch is later. It is safe to call
+// from any goroutine. Inclusion rules (slot, source, committee) are checked when a block
+// carries the vote, not here; an unknown head simply adds no weight until it is known.
+func (e *Engine) OnVote(v *chain.Vote) error {
+	e.fc.mu.Lock()
+	known := e.fc.keys[v.Validator]
+	e.fc.mu.Unlock()
+	if !known {
+		return chain.NewRuleError(chain.ErrBadVote, "unknown validator %x", v.Validator[:8])
+	}
+	if v.Target.Epoch != v.Slot/e.pos.EpochSlots {
+		return chain.NewRuleError(chain.ErrBadVote, "target epoch %d for slot %d", v.Target.Epoch, v.Slot)
+	}
+	h := v.Hash()
+	if !e.sigs.has(h) {
+		if !VerifyVoteSig(v) {
+			return chain.NewRuleError(chain.ErrBadVote, "bad signature")
+		}
+		e.sigs.add(h)
+	}
+	e.fc.onVerifiedVote(v)
+	return nil
+}
+
+// FinalizedCheckpoint returns the best finalized checkpoint the store has seen.
+func (e *Engine) FinalizedCheckpoint() chain.Checkpoint {
+	e.fc.mu.Lock()
+	defer e.fc.mu.Unlock()
+	return e.fc.finalized
+}
+
+type fcNode struct {
+	hash     chain.Hash
+	parent   int
+	children []int
+	weight   uint64
+	viable   bool
+	st       *State
+}
+
+// ChooseHead is LMD-GHOST from the latest justified checkpoint (phase0 fork choice).
+//
+//	def get_head(store: Store) -> Root:
+//	    # Get filtered block tree that only includes viable branches
+//	    blocks = get_filtered_block_tree(store)
+//	    # Execute the LMD-GHOST fork choice
+//	    head = store.justified_checkpoint.root
+//	    while True:
+//	        children = [root for root in blocks.keys() if blocks[root].parent_root == head]
+//	        if len(children) == 0:
+//	            return head
+//	        # Sort by latest attesting balance with ties broken lexicographically
+//	        head = max(children, key=lambda root: (get_weight(store, root), root))
+//
+// The tree walked is the subtree of the store's finalized root, so a head that conflicts
+// with the finalized checkpoint is never chosen. The justified checkpoint is the highest
+// one among the states of that subtree (and the store's); a leaf is viable when its state's
+// current justified checkpoint is that one (filter_block_tree), or the justified epoch is 0.
+// Weights are the stakes of the justified root's state; ties go to the greater hash
+// (byte-wise, as the spec compares roots).
+func (e *Engine) ChooseHead(t chain.BlockTree) (chain.Hash, error) {
+	e.fc.mu.Lock()
+	defer e.fc.mu.Unlock()
+	fin := e.fc.finalized
+	if _, ok := t.Header(fin.Root); !ok {
+		fin = chain.Checkpoint{Root: e.gHash}
+	}
+	// Collect the subtree of the finalized root.
+	nodes := []fcNode{{hash: fin.Root, parent: -1}}
+	pos := map[chain.Hash]int{fin.Root: 0}
+	for i := 0; i < len(nodes); i++ {
+		if s, ok := t.State(nodes[i].hash); ok {
+			nodes[i].st, _ = s.(*State)
+		}
+		for _, c := range t.Children(nodes[i].hash) {
+			if _, dup := pos[c]; dup {
+				continue
+			}
+			pos[c] = len(nodes)
+			nodes = append(nodes, fcNode{hash: c, parent: i})
+			nodes[i].children = append(nodes[i].children, len(nodes)-1)
+		}
+	}
+	// Best justified and finalized checkpoints inside the subtree.
+	just := e.fc.justified
+	for i := range nodes {
+		st := nodes[i].st
+		if st == nil {
+			continue
+		}
+		if st.Finalized.Epoch > fin.Epoch {
+			if _, in := pos[st.Finalized.Root]; in {
+				fin = st.Finalized
+			}
+		}
+		if st.CurJustified.Epoch > just.Epoch {
+			just = st.CurJustified
+		}
+	}
+	e.fc.finalized = fin
+	ji, ok := pos[just.Root]
+	if !ok || just.Epoch < fin.Epoch {
+		just, ji = fin, pos[fin.Root]
+	}
+	e.fc.justified = just
+
+	// Viability: leaves agreeing with the justified checkpoint (or all, if none does).
+	anyViable := false
+	for i := len(nodes) - 1; i >= 0; i-- {
+		n := &nodes[i]
+		if len(n.children) == 0 {
+			n.viable = n.st != nil && (just.Epoch == 0 || n.st.CurJustified == just)
+		}
+		if n.viable {
+			anyViable = true
+			if n.parent >= 0 {
+				nodes[n.parent].viable = true
+			}
+		}
+	}
+	if !anyViable {
+		for i := range nodes {
+			nodes[i].viable = true
+		}
+	}
+
+	// Weights: each latest vote adds its validator's stake to its head block; subtree sums.
+	var ws *State
+	if nodes[ji].st != nil {
+		ws = nodes[ji].st
+	}
+	if ws != nil {
+		for key, m := range e.fc.latest {
+			i, ok := pos[m.root]
+			if !ok {
+				continue
+			}
+			vi, ok := ws.index[key]
+			if !ok {
+				continue
+			}
+			nodes[i].weight += ws.curInfo.WeightOf(vi)
+		}
+	}
+	for i := len(nodes) - 1; i > 0; i-- {
+		nodes[nodes[i].parent].weight += nodes[i].weight
+	}
+
+	head := ji
+	for {
+		best := -1
+		for _, c := range nodes[head].children {
+			if !nodes[c].viable {
+				continue
+			}
+			if best < 0 || nodes[c].weight > nodes[best].weight ||
+				(nodes[c].weight == nodes[best].weight && bytes.Compare(nodes[c].hash[:], nodes[best].hash[:]) > 0) {
+				best = c
+			}
+		}
+		if best < 0 {
+			return nodes[head].hash, nil
+		}
+		head = best
+	}
+}
