@@ -105,6 +105,7 @@ func Compute(t *Trace, host HostInfo) *Metrics {
 		}
 	}
 	m.Reorgs.PerNode = MeanCI(perNode)
+	m.Reorgs.PerNode.Lo = math.Max(0, m.Reorgs.PerNode.Lo) // a count is never negative
 
 	m.Propagation = propagation(t, canon, seed+2)
 
@@ -382,7 +383,11 @@ func fairness(t *Trace, canon []string, blocks map[string]*BlockRecord, seed uin
 		return r
 	}
 	if total > 0 {
+		// Jain's index is bounded by 1 and resampling only adds noise, so the percentile
+		// bootstrap sits below a perfectly proportional estimate; widen it to include the
+		// point estimate rather than print an interval that excludes it.
 		f.Jain = BootstrapCI(producers, func(s []float64) float64 { return JainIndex(ratios(s)) }, 1000, seed)
+		f.Jain.Lo, f.Jain.Hi = math.Min(f.Jain.Lo, f.Jain.Value), math.Max(f.Jain.Hi, f.Jain.Value)
 		if g := Gini(ratios(producers)); !math.IsNaN(g) {
 			f.Gini = g
 		}
