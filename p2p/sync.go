@@ -1,0 +1,610 @@
+package p2p
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	"chainlab/chain"
+)
+
+const (
+	maxWant          = 100_000 // queued block hashes; header sync pauses beyond this
+	maxDirectGetData = 16      // unknown block invs fetched directly per message
+	stallsToDrop     = 3       // consecutive stalls before a peer is disconnected
+	tipRefresh       = 10 * time.Second
+	progressEvery    = 2 * time.Second
+)
+
+type syncEventKind uint8
+
+const (
+	evPeerAdded syncEventKind = iota + 1
+	evPeerRemoved
+	evInv
+	evNotFound
+	evHeaders
+	evBlock
+	evAnnounce
+)
+
+type syncEvent struct {
+	kind    syncEventKind
+	p       *peer
+	hashes  []chain.Hash
+	headers []*chain.Header
+	block   *chain.Block
+	size    int
+	at      time.Time
+	done    chan struct{}
+}
+
+type wantItem struct {
+	hash   chain.Hash
+	height uint64
+	avoid  *peer // the peer that stalled on it
+}
+
+type request struct {
+	p      *peer
+	at     time.Time
+	height uint64 // 0: fetched from an inv before its header was known
+}
+
+type pendingBlock struct {
+	b    *chain.Block
+	p    *peer
+	size int
+	at   time.Time
+}
+
+type syncPeer struct {
+	inflight int
+	best     uint64
+	stalls   int
+}
+
+// syncManager owns block download and block processing: one goroutine, so the chain sees
+// blocks in a well-defined order. Peers' reader goroutines decode messages and post events.
+type syncManager struct {
+	s        *Server
+	ev       chan syncEvent
+	peers    map[*peer]*syncPeer
+	want     []wantItem
+	queued   map[chain.Hash]struct{}
+	dirty    bool
+	inflight map[chain.Hash]*request
+	pending  map[chain.Hash]*pendingBlock
+	byPrev   map[chain.Hash][]chain.Hash
+
+	headerPeer   *peer
+	headerAt     time.Time
+	headerResume chain.Hash // continue header sync from here once want drains
+	bestHeader   uint64
+
+	lastTip      chain.Hash
+	lastRefresh  time.Time
+	progAt       time.Time
+	progHeight   uint64
+	progStart    time.Time
+	progStartH   uint64
+	syncing      bool
+	pendingLimit int
+}
+
+func newSyncManager(s *Server) *syncManager {
+	return &syncManager{
+		s:            s,
+		ev:           make(chan syncEvent, 1024),
+		peers:        make(map[*peer]*syncPeer),
+		queued:       make(map[chain.Hash]struct{}),
+		inflight:     make(map[chain.Hash]*request),
+		pending:      make(map[chain.Hash]*pendingBlock),
+		byPrev:       make(map[chain.Hash][]chain.Hash),
+		pendingLimit: s.cfg.BlockWindow + 64,
+	}
+}
+
+func (m *syncManager) post(e syncEvent) {
+	select {
+	case m.ev <- e:
+	case <-m.s.ctx.Done():
+	}
+}
+
+func (m *syncManager) peerAdded(p *peer)   { m.post(syncEvent{kind: evPeerAdded, p: p}) }
+func (m *syncManager) peerRemoved(p *peer) { m.post(syncEvent{kind: evPeerRemoved, p: p}) }
+
+func (m *syncManager) run(ctx context.Context) {
+	tick := time.NewTicker(max(m.s.cfg.StallTimeout/4, 20*time.Millisecond))
+	defer tick.Stop()
+	m.lastTip, _ = m.s.cfg.Chain.Tip()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case e := <-m.ev:
+			m.handle(e)
+			// drain what is queued before refilling requests
+			for n := 0; n < 256; n++ {
+				select {
+				case e := <-m.ev:
+					m.handle(e)
+					continue
+				default:
+				}
+				break
+			}
+			m.fill()
+			m.announceIfCaughtUp()
+		case <-tick.C:
+			m.onTick()
+			m.fill()
+		}
+	}
+}
+
+func (m *syncManager) handle(e syncEvent) {
+	switch e.kind {
+	case evPeerAdded:
+		sp := &syncPeer{best: e.p.startBest}
+		m.peers[e.p] = sp
+		_, h := m.s.cfg.Chain.Tip()
+		if e.p.startBest > h || (e.p.startBest == h && !m.s.cfg.Chain.HaveBlock(e.p.startHash)) {
+			m.requestHeaders(e.p, nil)
+		}
+	case evPeerRemoved:
+		m.dropPeer(e.p)
+	case evInv:
+		m.onInv(e.p, e.hashes)
+	case evNotFound:
+		for _, h := range e.hashes {
+			if r := m.inflight[h]; r != nil && r.p == e.p {
+				m.requeue(h, r, e.p)
+			}
+		}
+	case evHeaders:
+		m.onHeaders(e.p, e.headers)
+	case evBlock:
+		m.onBlock(e.p, e.block, e.size, e.at)
+	case evAnnounce:
+		tip, _ := m.s.cfg.Chain.Tip()
+		m.lastTip = tip
+		m.s.relayInv(InvBlock, tip, nil, true)
+		if e.done != nil {
+			close(e.done)
+		}
+	}
+}
+
+func (m *syncManager) dropPeer(p *peer) {
+	sp := m.peers[p]
+	if sp == nil {
+		return
+	}
+	delete(m.peers, p)
+	for h, r := range m.inflight {
+		if r.p == p {
+			m.requeue(h, r, nil)
+		}
+	}
+	if m.headerPeer == p {
+		m.headerPeer = nil
+		m.pickHeaderPeer()
+	}
+}
+
+// requeue moves an in-flight request back to the download queue, avoiding avoid.
+func (m *syncManager) requeue(h chain.Hash, r *request, avoid *peer) {
+	delete(m.inflight, h)
+	if sp := m.peers[r.p]; sp != nil {
+		sp.inflight--
+	}
+	if r.height > 0 {
+		m.enqueue(wantItem{hash: h, height: r.height, avoid: avoid})
+	}
+}
+
+func (m *syncManager) enqueue(w wantItem) {
+	if _, ok := m.queued[w.hash]; ok {
+		return
+	}
+	if n := len(m.want); n > 0 && m.want[n-1].height > w.height {
+		m.dirty = true
+	}
+	m.queued[w.hash] = struct{}{}
+	m.want = append(m.want, w)
+}
+
+func (m *syncManager) busy(h chain.Hash) bool {
+	if _, ok := m.inflight[h]; ok {
+		return true
+	}
+	if _, ok := m.pending[h]; ok {
+		return true
+	}
+	_, ok := m.queued[h]
+	return ok
+}
+
+func (m *syncManager) onInv(p *peer, hashes []chain.Hash) {
+	c := m.s.cfg.Chain
+	sp := m.peers[p]
+	if sp == nil {
+		return
+	}
+	var direct []InvItem
+	askHeaders := false
+	for _, h := range hashes {
+		if m.busy(h) || c.HaveBlock(h) {
+			continue
+		}
+		if height, ok := c.Height(h); ok {
+			sp.best = max(sp.best, height)
+			m.enqueue(wantItem{hash: h, height: height})
+			continue
+		}
+		if len(direct) < maxDirectGetData && sp.inflight < m.s.cfg.PerPeerInFlight {
+			direct = append(direct, InvItem{Type: InvBlock, Hash: h})
+			m.inflight[h] = &request{p: p, at: m.s.cfg.Now()}
+			sp.inflight++
+		} else {
+			askHeaders = true
+		}
+	}
+	if len(direct) > 0 {
+		p.send(&MsgGetData{Items: direct})
+	}
+	if askHeaders {
+		m.requestHeaders(p, nil)
+	}
+}
+
+// requestHeaders asks p for headers after locator (nil: the main chain's locator).
+func (m *syncManager) requestHeaders(p *peer, locator []chain.Hash) {
+	if locator == nil {
+		locator = m.s.cfg.Chain.Locator()
+	}
+	if len(locator) > MaxLocatorHashes {
+		locator = locator[:MaxLocatorHashes]
+	}
+	m.headerPeer, m.headerAt = p, m.s.cfg.Now()
+	p.send(&MsgGetHeaders{Locator: locator})
+}
+
+func (m *syncManager) onHeaders(p *peer, hs []*chain.Header) {
+	c := m.s.cfg.Chain
+	sp := m.peers[p]
+	if sp == nil {
+		return
+	}
+	if m.headerPeer == p {
+		m.headerPeer = nil
+	}
+	if len(hs) == 0 {
+		return
+	}
+	for i := 1; i < len(hs); i++ {
+		if hs[i].Prev != hs[i-1].Hash() {
+			p.misbehave(ScoreBadHeaders, "headers do not connect")
+			return
+		}
+	}
+	if _, ok := c.Height(hs[0].Prev); !ok {
+		// not connecting to anything we know: the peer is on a branch we have not seen
+		p.unsolicited("headers")
+		m.requestHeaders(p, nil)
+		return
+	}
+	if err := c.ProcessHeaders(hs, m.s.cfg.Now()); err != nil {
+		if pts := ruleScore(err, true); pts > 0 {
+			p.misbehave(pts, "invalid header: "+err.Error())
+			return
+		}
+		var re *chain.RuleError
+		if !errors.As(err, &re) {
+			m.s.log.Error("process headers", "err", err)
+			return
+		}
+	}
+	last := hs[len(hs)-1].Hash()
+	for _, h := range hs {
+		hash := h.Hash()
+		height, ok := c.Height(hash)
+		if !ok {
+			break // the chain refused it (and the rest)
+		}
+		if !c.HaveBlock(hash) && !m.busy(hash) {
+			m.enqueue(wantItem{hash: hash, height: height})
+		}
+		if hash == last {
+			sp.best = max(sp.best, height)
+			p.bestHeight.Store(max(p.bestHeight.Load(), height))
+			m.bestHeader = max(m.bestHeader, height)
+		}
+	}
+	if len(hs) == MaxHeadersPerMsg {
+		if len(m.want) < maxWant {
+			m.requestHeaders(p, []chain.Hash{last})
+		} else {
+			m.headerResume = last
+		}
+	}
+	if !m.syncing && m.bestHeader > m.tipHeight()+1 {
+		m.syncing = true
+		m.progStart, m.progStartH = m.s.cfg.Now(), m.tipHeight()
+		m.s.log.Info("sync started", "from", m.progStartH, "to", m.bestHeader, "peer", p)
+	}
+}
+
+func (m *syncManager) tipHeight() uint64 {
+	_, h := m.s.cfg.Chain.Tip()
+	return h
+}
+
+func (m *syncManager) onBlock(p *peer, b *chain.Block, size int, at time.Time) {
+	c := m.s.cfg.Chain
+	h := b.Hash()
+	m.s.firstSeen.record(h, p.id, at)
+	p.addKnown(h)
+	if r := m.inflight[h]; r != nil {
+		delete(m.inflight, h)
+		if sp := m.peers[r.p]; sp != nil {
+			sp.inflight--
+			if r.p == p {
+				sp.stalls = 0
+			}
+		}
+	} else if _, ok := m.pending[h]; !ok {
+		p.unsolicited("block")
+	}
+	if c.HaveBlock(h) {
+		m.s.stats.blocksDup.Add(1)
+		return
+	}
+	if _, ok := m.pending[h]; ok {
+		return
+	}
+	if !c.HaveBlock(b.Header.Prev) {
+		if len(m.pending) >= m.pendingLimit {
+			return // bounded: it will be fetched again through headers
+		}
+		m.pending[h] = &pendingBlock{b: b, p: p, size: size, at: at}
+		m.byPrev[b.Header.Prev] = append(m.byPrev[b.Header.Prev], h)
+		if _, ok := c.Height(b.Header.Prev); !ok {
+			m.requestHeaders(p, nil)
+		}
+		return
+	}
+	if !m.process(p, b, size, at) {
+		return
+	}
+	// connect the blocks that were waiting for this one
+	queue := []chain.Hash{h}
+	for len(queue) > 0 {
+		parent := queue[0]
+		queue = queue[1:]
+		kids := m.byPrev[parent]
+		delete(m.byPrev, parent)
+		for _, k := range kids {
+			pb := m.pending[k]
+			delete(m.pending, k)
+			if pb != nil && m.process(pb.p, pb.b, pb.size, pb.at) {
+				queue = append(queue, k)
+			}
+		}
+	}
+}
+
+// process hands one block whose parent is stored to the chain.
+func (m *syncManager) process(p *peer, b *chain.Block, size int, at time.Time) bool {
+	h := b.Hash()
+	res, err := m.s.cfg.Chain.ProcessBlock(b, m.s.cfg.Now())
+	if m.s.cfg.OnBlock != nil {
+		m.s.cfg.OnBlock(BlockEvent{Hash: h, Peer: p.id, PeerAddr: p.addr, Received: at, Size: size, Result: res, Err: err})
+	}
+	if err != nil {
+		var re *chain.RuleError
+		if !errors.As(err, &re) {
+			m.s.log.Error("process block", "hash", h, "err", err)
+			return false
+		}
+		if pts := ruleScore(err, true); pts > 0 {
+			p.misbehave(pts, "invalid block "+h.String()+": "+err.Error())
+		}
+		if !errors.Is(err, chain.ErrDuplicateBlock) {
+			m.dropPendingDescendants(h)
+			return false
+		}
+	}
+	m.s.stats.blocksRecv.Add(1)
+	m.progress(false)
+	return true
+}
+
+func (m *syncManager) dropPendingDescendants(h chain.Hash) {
+	queue := []chain.Hash{h}
+	for len(queue) > 0 {
+		x := queue[0]
+		queue = queue[1:]
+		for _, k := range m.byPrev[x] {
+			delete(m.pending, k)
+			queue = append(queue, k)
+		}
+		delete(m.byPrev, x)
+	}
+}
+
+// fill assigns queued downloads to peers, lowest heights first, within the window.
+func (m *syncManager) fill() {
+	if len(m.want) == 0 {
+		if !m.headerResume.IsZero() && m.headerPeer == nil {
+			if p := m.bestPeer(nil); p != nil {
+				m.requestHeaders(p, []chain.Hash{m.headerResume})
+			}
+			m.headerResume = chain.Hash{}
+		}
+		return
+	}
+	if m.dirty {
+		slices.SortStableFunc(m.want, func(a, b wantItem) int {
+			switch {
+			case a.height < b.height:
+				return -1
+			case a.height > b.height:
+				return 1
+			}
+			return 0
+		})
+		m.dirty = false
+	}
+	c := m.s.cfg.Chain
+	limit := m.tipHeight() + uint64(m.s.cfg.BlockWindow)
+	capacity := 0
+	for _, sp := range m.peers {
+		capacity += max(0, m.s.cfg.PerPeerInFlight-sp.inflight)
+	}
+	batches := make(map[*peer][]InvItem)
+	now := m.s.cfg.Now()
+	i := 0
+	kept := m.want[:0]
+	for ; i < len(m.want) && capacity > 0; i++ {
+		w := m.want[i]
+		if w.height > limit {
+			break
+		}
+		if _, ok := m.inflight[w.hash]; ok || c.HaveBlock(w.hash) {
+			delete(m.queued, w.hash)
+			continue
+		}
+		if _, ok := m.pending[w.hash]; ok {
+			delete(m.queued, w.hash)
+			continue
+		}
+		p := m.pickPeer(w)
+		if p == nil {
+			kept = append(kept, w)
+			continue
+		}
+		delete(m.queued, w.hash)
+		m.peers[p].inflight++
+		capacity--
+		m.inflight[w.hash] = &request{p: p, at: now, height: w.height}
+		batches[p] = append(batches[p], InvItem{Type: InvBlock, Hash: w.hash})
+	}
+	kept = append(kept, m.want[i:]...)
+	clear(m.want[len(kept):])
+	m.want = kept
+	for p, items := range batches {
+		p.send(&MsgGetData{Items: items})
+	}
+}
+
+func (m *syncManager) pickPeer(w wantItem) *peer {
+	var best *peer
+	bestLoad := m.s.cfg.PerPeerInFlight
+	for p, sp := range m.peers {
+		if p == w.avoid || sp.best < w.height || sp.inflight >= bestLoad {
+			continue
+		}
+		best, bestLoad = p, sp.inflight
+	}
+	if best == nil && w.avoid != nil {
+		if sp := m.peers[w.avoid]; sp != nil && sp.inflight < m.s.cfg.PerPeerInFlight {
+			return w.avoid // no one else has it
+		}
+	}
+	return best
+}
+
+// bestPeer returns the peer with the highest known height, except not.
+func (m *syncManager) bestPeer(not *peer) *peer {
+	var best *peer
+	var bh uint64
+	for p, sp := range m.peers {
+		if p != not && (best == nil || sp.best > bh) {
+			best, bh = p, sp.best
+		}
+	}
+	return best
+}
+
+func (m *syncManager) pickHeaderPeer() {
+	p := m.bestPeer(nil)
+	if p != nil && m.peers[p].best > max(m.bestHeader, m.tipHeight()) {
+		m.requestHeaders(p, nil)
+	}
+}
+
+func (m *syncManager) onTick() {
+	now := m.s.cfg.Now()
+	for h, r := range m.inflight {
+		if now.Sub(r.at) < m.s.cfg.StallTimeout {
+			continue
+		}
+		sp := m.peers[r.p]
+		m.requeue(h, r, r.p)
+		if sp != nil {
+			sp.stalls++
+			if sp.stalls >= stallsToDrop {
+				m.s.log.Info("dropping stalling peer", "peer", r.p)
+				r.p.close(errors.New("stalled block download"))
+			}
+		}
+	}
+	if m.headerPeer != nil && now.Sub(m.headerAt) > m.s.cfg.StallTimeout {
+		stalled := m.headerPeer
+		m.headerPeer = nil
+		if p := m.bestPeer(stalled); p != nil {
+			m.requestHeaders(p, nil)
+		}
+	}
+	if m.headerPeer == nil {
+		m.pickHeaderPeer()
+	}
+	if now.Sub(m.lastRefresh) > tipRefresh {
+		m.lastRefresh = now
+		tip, _ := m.s.cfg.Chain.Tip()
+		m.s.relayInv(InvBlock, tip, nil, true)
+	}
+	m.progress(false)
+}
+
+// announceIfCaughtUp relays a new tip once nothing is downloading.
+func (m *syncManager) announceIfCaughtUp() {
+	if len(m.inflight) > 0 || len(m.want) > 0 {
+		return
+	}
+	tip, _ := m.s.cfg.Chain.Tip()
+	if tip == m.lastTip {
+		return
+	}
+	m.lastTip = tip
+	m.s.relayInv(InvBlock, tip, nil, false)
+	if m.syncing {
+		m.syncing = false
+		m.progress(true)
+	}
+}
+
+func (m *syncManager) progress(done bool) {
+	if !m.syncing && !done {
+		return
+	}
+	now := m.s.cfg.Now()
+	if !done && now.Sub(m.progAt) < progressEvery {
+		return
+	}
+	h := m.tipHeight()
+	rate := 0.0
+	if dt := now.Sub(m.progStart).Seconds(); dt > 0 && h > m.progStartH {
+		rate = float64(h-m.progStartH) / dt
+	}
+	m.progAt = now
+	target := max(m.bestHeader, h)
+	m.s.log.Info("sync progress", "height", h, "target", target, "blocks_per_sec", int(rate), "done", done)
+	if m.s.cfg.OnSyncProgress != nil {
+		m.s.cfg.OnSyncProgress(SyncProgress{Height: h, Target: target, BlocksPerSec: rate, Done: done})
+	}
+}
