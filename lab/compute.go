@@ -257,7 +257,11 @@ func propagation(t *Trace, canon []string, seed uint64) Propagation {
 		p.Blocks++
 		p.ToAll = append(p.ToAll, last-first)
 		skipped := false
-		for _, at := range mm {
+		for node := 0; node < n; node++ { // node order: the bootstrap depends on sample order
+			at, ok := mm[node]
+			if !ok {
+				continue
+			}
 			if at == first && !skipped {
 				skipped = true
 				continue
@@ -415,7 +419,13 @@ func resources(t *Trace, canon []string, mined func(int) (float64, bool), finalA
 		byNode[s.Node] = append(byNode[s.Node], s)
 		r.MaxRSS = max(r.MaxRSS, s.RSS)
 	}
-	for _, ss := range byNode {
+	nodes := make([]int, 0, len(byNode))
+	for n := range byNode {
+		nodes = append(nodes, n)
+	}
+	sort.Ints(nodes) // fixed summation order: metrics must be byte-identical per trace
+	for _, n := range nodes {
+		ss := byNode[n]
 		for i := 1; i < len(ss); i++ {
 			dc := ss[i].CPU - ss[i-1].CPU
 			if dc < 0 { // restarted process: its counter began again at zero
