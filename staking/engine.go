@@ -315,7 +315,6 @@ func (e *Engine) Apply(r chain.HeaderReader, b *chain.Block, ctx *chain.ApplyCon
 	max := e.p.BlockSubsidy(ctx.Height) + ctx.Fees + uint64(len(b.Votes))*e.pos.ProposerVoteReward + whistle
 	ctx.MaxCoinbase = max
 	ctx.State = st
-	e.fc.observeState(st)
 	for i := range b.Votes {
 		e.fc.onVerifiedVote(&b.Votes[i])
 	}

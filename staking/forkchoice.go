@@ -49,17 +49,6 @@ func (fc *forkChoice) onVerifiedVote(v *chain.Vote) {
 	}
 }
 
-func (fc *forkChoice) observeState(st *State) {
-	fc.mu.Lock()
-	defer fc.mu.Unlock()
-	if st.CurJustified.Epoch > fc.justified.Epoch {
-		fc.justified = st.CurJustified
-	}
-	if st.Finalized.Epoch > fc.finalized.Epoch {
-		fc.finalized = st.Finalized
-	}
-}
-
 // OnVote feeds a gossiped vote to the fork-choice store: a known validator's correctly
 // signed vote replaces its latest message if its target epoch is later. It is safe to call
 // from any goroutine. Inclusion rules (slot, source, committee) are checked when a block
