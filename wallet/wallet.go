@@ -243,9 +243,13 @@ func (w *Wallet) ValidatorKey(key Key32) (*btcec.PrivateKey, bool) {
 	return k, ok
 }
 
-// SpendKey returns the secret for an x-only key of this wallet.
+// SpendKey returns the secret for an x-only key of this wallet: a spending key, or a
+// validator key (a node may pay proposer rewards to it).
 func (w *Wallet) SpendKey(key [32]byte) (*btcec.PrivateKey, bool) {
-	k, ok := w.keys[Key32(key)]
+	if k, ok := w.keys[Key32(key)]; ok {
+		return k, true
+	}
+	k, ok := w.vkeys[Key32(key)]
 	return k, ok
 }
 
