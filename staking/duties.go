@@ -315,7 +315,10 @@ func (d *Duties) vote(slot uint64) error {
 			continue
 		}
 		idx, ok := st.index[key]
-		if !ok || ei.find(idx) < 0 || ei.VoteSlot(key, d.e.pos.EpochSlots) != slot {
+		if !ok {
+			continue
+		}
+		if vs, active := ei.VoteSlot(idx, d.e.pos.EpochSlots); !active || vs != slot {
 			continue
 		}
 		v := chain.Vote{

@@ -90,6 +90,7 @@ func appendInfo(b []byte, ei *EpochInfo) []byte {
 	for k, i := range ei.Active {
 		b = binary.LittleEndian.AppendUint32(b, i)
 		b = le64(b, ei.weightAt(k))
+		b = binary.LittleEndian.AppendUint16(b, ei.Slots[k])
 	}
 	return b
 }
@@ -178,6 +179,11 @@ func (r *rd) info() *EpochInfo {
 	n := r.varint(maxValidators)
 	for k := uint64(0); k < n && r.err == nil; k++ {
 		i, w := r.u32(), r.u64()
+		var sl uint16
+		if p := r.take(2); p != nil {
+			sl = binary.LittleEndian.Uint16(p)
+		}
+		ei.Slots = append(ei.Slots, sl)
 		if k > 0 && i <= ei.Active[k-1] {
 			r.err = fmt.Errorf("%w: epoch set not ascending", ErrBadState)
 		}

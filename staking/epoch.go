@@ -1,8 +1,10 @@
 package staking
 
 import (
+	"bytes"
 	"encoding/binary"
 	"math/bits"
+	"sort"
 
 	"chainlab/chain"
 	"chainlab/genesis"
@@ -21,8 +23,8 @@ func mixIn(mix chain.Hash, sig [64]byte) chain.Hash {
 }
 
 // snapshot builds the validator set of epoch e from the records: active, unslashed
-// validators weighted by their balance.
-func snapshot(vals valList, e uint64, seed chain.Hash) *EpochInfo {
+// validators weighted by their balance, and their vote slots (committees).
+func snapshot(vals valList, e uint64, seed chain.Hash, epochSlots uint64) *EpochInfo {
 	ei := &EpochInfo{Epoch: e, Seed: seed}
 	for i := 0; i < vals.Len(); i++ {
 		v := vals.At(i)
@@ -33,7 +35,34 @@ func snapshot(vals valList, e uint64, seed chain.Hash) *EpochInfo {
 		ei.Active = append(ei.Active, uint32(i))
 		ei.Cum = append(ei.Cum, ei.Total)
 	}
+	ei.assignCommittees(vals, epochSlots)
 	return ei
+}
+
+// assignCommittees gives every active validator its vote slot, as phase0's
+// compute_committee does with one committee per slot: the active validators are shuffled
+// (sorted by TaggedHash("chainlab/committee", seed || key)) and the j-th of n goes to slot
+// offset i with n*i/E <= j < n*(i+1)/E, so committees differ in size by at most one.
+func (ei *EpochInfo) assignCommittees(vals valList, epochSlots uint64) {
+	n := len(ei.Active)
+	type ranked struct {
+		h chain.Hash
+		k int
+	}
+	order := make([]ranked, n)
+	for k, i := range ei.Active {
+		key := vals.At(int(i)).Key
+		order[k] = ranked{chain.TaggedHash("chainlab/committee", ei.Seed[:], key[:]), k}
+	}
+	sort.Slice(order, func(a, b int) bool { return bytes.Compare(order[a].h[:], order[b].h[:]) < 0 })
+	ei.Slots = make([]uint16, n)
+	i := uint64(0)
+	for j := range order {
+		for i+1 < epochSlots && uint64(n)*(i+1)/epochSlots <= uint64(j) {
+			i++
+		}
+		ei.Slots[order[j].k] = uint16(i)
+	}
 }
 
 // ProposerIndex returns the validator index of the proposer of slot in ei's epoch, drawn
@@ -60,12 +89,14 @@ func (ei *EpochInfo) ProposerIndex(slot uint64) (uint32, bool) {
 	return ei.Active[lo], true
 }
 
-// VoteSlot returns the slot at which validator key votes in epoch ei.Epoch: the epoch's
-// first slot plus TaggedHash("chainlab/committee", seed || key) mod epochSlots. The
-// validators assigned to one slot form that slot's committee.
-func (ei *EpochInfo) VoteSlot(key [32]byte, epochSlots uint64) uint64 {
-	h := chain.TaggedHash("chainlab/committee", ei.Seed[:], key[:])
-	return ei.Epoch*epochSlots + binary.LittleEndian.Uint64(h[:8])%epochSlots
+// VoteSlot returns the slot at which validator index i votes in epoch ei.Epoch (false if
+// it is not active in it).
+func (ei *EpochInfo) VoteSlot(i uint32, epochSlots uint64) (uint64, bool) {
+	k := ei.find(i)
+	if k < 0 {
+		return 0, false
+	}
+	return ei.Epoch*epochSlots + uint64(ei.Slots[k]), true
 }
 
 // genesisState builds the state after the genesis block: the initial validators are the
@@ -91,7 +122,7 @@ func genesisState(p *genesis.Params, gb *chain.Block) *State {
 	s.PrevJustified, s.CurJustified, s.Finalized = cp, cp, cp
 	s.PrevTargetRoot, s.CurTargetRoot = gh, gh
 	s.Mix = gh
-	s.curInfo = snapshot(s.vals, 0, epochSeed(0, gh))
+	s.curInfo = snapshot(s.vals, 0, epochSeed(0, gh), p.PoS.EpochSlots)
 	s.NextSeed = epochSeed(1, s.Mix)
 	return s
 }
@@ -147,7 +178,7 @@ func (n *State) processEpoch(p *genesis.PoSParams, nextRoot chain.Hash) {
 
 	n.Epoch = c + 1
 	n.prevInfo = n.curInfo
-	n.curInfo = snapshot(n.vals, n.Epoch, n.NextSeed)
+	n.curInfo = snapshot(n.vals, n.Epoch, n.NextSeed, p.EpochSlots)
 	n.NextSeed = epochSeed(n.Epoch+1, n.Mix)
 	n.prevHit, n.curHit = n.curHit, nil
 	n.prevVoted, n.curVoted = n.curVoted, nil

@@ -148,7 +148,7 @@ func TestFFGExitedValidatorsNotCounted(t *testing.T) {
 		l = l.appendVal(v)
 	}
 	s.vals = l
-	s.curInfo = snapshot(l, c, chain.Hash{})
+	s.curInfo = snapshot(l, c, chain.Hash{}, 8)
 	if s.curInfo.Total != 500 || len(s.curInfo.Active) != 5 {
 		t.Fatalf("active total %d of %d validators, want 500 of 5", s.curInfo.Total, len(s.curInfo.Active))
 	}

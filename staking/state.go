@@ -137,6 +137,7 @@ type EpochInfo struct {
 	Active []uint32 // validator indices, ascending
 	Cum    []uint64 // Cum[i] = sum of the weights of Active[0..i]
 	Total  uint64
+	Slots  []uint16 // Slots[i]: vote slot of Active[i], as an offset in the epoch
 }
 
 // Weight returns the weight of the k-th active validator.

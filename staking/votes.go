@@ -138,7 +138,7 @@ func (e *Engine) ValidateVote(st *State, v *chain.Vote, blockSlot uint64) (int, 
 	if !ok || ei.find(idx) < 0 {
 		return 0, false, chain.NewRuleError(chain.ErrBadVote, "%x is not active in epoch %d", v.Validator[:8], te)
 	}
-	if want := ei.VoteSlot(v.Validator, E); v.Slot != want {
+	if want, _ := ei.VoteSlot(idx, E); v.Slot != want {
 		return 0, false, chain.NewRuleError(chain.ErrBadVote, "%x votes at slot %d, not %d", v.Validator[:8], want, v.Slot)
 	}
 	if v.Source != wantSource {
