@@ -17,9 +17,13 @@ const (
 	inputSize = 36 + 1 + 1 + chain.WitnessSize
 )
 
-// DustLimit is the smallest output worth creating at feeRate: an output that costs more than a
-// third of its value to spend is dust (Bitcoin's rule, with chainlab's input size).
-func DustLimit(feeRate uint64) uint64 { return 3 * inputSize * max(feeRate, 1) }
+// payOutputSize is the encoded size of a pay output: value 8, kind 1, key 32.
+const payOutputSize = 8 + 1 + 32
+
+// DustLimit is the smallest output worth creating at feeRate: one worth less than three times
+// the fee of the bytes it costs over its life (the output plus the input that spends it) is
+// dust. This is the mempool's rule (chain.MempoolConfig.DustLimit) at the same rate.
+func DustLimit(feeRate uint64) uint64 { return 3 * (payOutputSize + inputSize) * max(feeRate, 1) }
 
 // Errors of transaction building; match with errors.Is.
 var (

@@ -47,3 +47,11 @@ func ParseKey32(s string) (Key32, error) {
 	copy(k[:], b)
 	return k, nil
 }
+
+func hexDecode(s string) ([]byte, error) {
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		return nil, fmt.Errorf("hex: %w", err)
+	}
+	return b, nil
+}
