@@ -266,3 +266,31 @@ func TestReopenDisk(t *testing.T) {
 	c = open()
 	c.Close()
 }
+
+func TestConsistencyCheckDetectsCorruption(t *testing.T) {
+	dir := t.TempDir()
+	p := chaintest.Params()
+	s, _ := chain.OpenStore(dir)
+	c, err := chain.New(chain.Config{Params: p, Engine: chaintest.NewEngine(p), Store: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := chaintest.NewBuilder(p)
+	processAll(t, c, b.Chain(b.Genesis.Hash(), 2))
+	c.Close()
+	s, _ = chain.OpenStore(dir)
+	op, _ := b.GenesisCoin(0)
+	if err := s.RawDeleteUTXO(op); err != nil {
+		t.Fatal(err)
+	}
+	_, err = chain.New(chain.Config{Params: p, Engine: chaintest.NewEngine(p), Store: s})
+	var ce *chain.CorruptionError
+	if !errors.As(err, &ce) {
+		t.Fatalf("deleted coin not detected: %v", err)
+	}
+	var re *chain.RuleError
+	if errors.As(err, &re) {
+		t.Fatal("corruption reported as a rule error")
+	}
+	s.Close()
+}
