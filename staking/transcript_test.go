@@ -1,8 +1,12 @@
 package staking
 
 import (
+	"errors"
 	"testing"
 
+	"github.com/btcsuite/btcd/btcec/v2"
+
+	"chainlab/chain"
 	"chainlab/genesis"
 )
 
@@ -103,5 +107,165 @@ func TestTranscriptInactivityLeak(t *testing.T) {
 	n.runUntilEpoch(finalAt + 5)
 	if b2 := n.tipState().Validator(3).Balance; b2 != b1 {
 		t.Fatalf("offline balance still leaking after finality: %d -> %d", b1, b2)
+	}
+}
+
+// equivocate signs two votes by validator i for the current epoch without slashing
+// protection (a faulty or malicious signer) and returns them.
+func (n *testNet) signRaw(i int, v chain.Vote) chain.Vote {
+	n.t.Helper()
+	v.Validator = genesis.XOnly(n.keys[i])
+	sig, err := chain.SignHash(n.keys[i], v.SigningHash())
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	v.Sig = sig
+	return v
+}
+
+// runUntilSlashed runs slots until validator i is slashed at the tip, and returns the block
+// that carried the evidence.
+func (n *testNet) runUntilSlashed(i int, maxSlots int) *chain.Block {
+	n.t.Helper()
+	for s := 0; s < maxSlots; s++ {
+		nb := len(n.blocks)
+		n.runSlot()
+		if n.tipState().Validator(i).Slashed {
+			for _, b := range n.blocks[nb:] {
+				if len(b.Slashings) > 0 {
+					return b
+				}
+			}
+			n.t.Fatal("slashed without a block carrying evidence")
+		}
+	}
+	n.t.Fatalf("validator %d not slashed after %d slots", i, maxSlots)
+	return nil
+}
+
+func checkSlashed(t *testing.T, n *testNet, i int, kind chain.EvidenceKind, b *chain.Block) {
+	t.Helper()
+	st := n.tipState()
+	v := st.Validator(i)
+	if b.Slashings[0].Kind != kind {
+		t.Fatalf("evidence kind %d, want %d", b.Slashings[0].Kind, kind)
+	}
+	// Burned SlashPenaltyPercent (50%) of a balance that was about its bond.
+	if v.Balance > v.Bonded*51/100 || v.Balance < v.Bonded*45/100 {
+		t.Fatalf("slashed balance %d of bonded %d", v.Balance, v.Bonded)
+	}
+	if v.Exit > st.Epoch+1 {
+		t.Fatalf("slashed validator exits at %d, state epoch %d", v.Exit, st.Epoch)
+	}
+	// The proposer was paid the whistleblower reward on top of subsidy and vote rewards.
+	p := n.p.PoS
+	_, h := n.c.Tip()
+	_ = h
+	base := n.p.Subsidy + uint64(len(b.Votes))*p.ProposerVoteReward
+	if got := b.Txs[0].Outputs[0].Value; got <= base {
+		t.Fatalf("coinbase %d, want more than %d (whistleblower reward)", got, base)
+	}
+	// Ejected: not in the next epoch's set, so the other 3 keep finalizing.
+	e := st.Epoch + 3
+	n.runUntilEpoch(e)
+	st = n.tipState()
+	if ei, _ := st.EpochInfo(st.Epoch); ei.WeightOf(uint32(i)) != 0 {
+		t.Fatal("slashed validator still active")
+	}
+	if f := n.finality(); f.Finalized.Epoch+2 < st.Epoch {
+		t.Fatalf("after slashing: finalized %d at epoch %d", f.Finalized.Epoch, st.Epoch)
+	}
+}
+
+// TestTranscriptDoubleVoteSlashed: validator 3 signs two different votes for one target;
+// an honest node sees both, builds evidence, the next proposer includes it, and 3 is slashed.
+func TestTranscriptDoubleVoteSlashed(t *testing.T) {
+	n := newTestNet(t, genesis.PosDev(4))
+	n.runUntilEpoch(3)
+	st := n.tipState()
+	tip, _ := n.c.Tip()
+	v := chain.Vote{Slot: n.slot, Head: tip, Source: st.CurJustified, Target: chain.Checkpoint{Epoch: st.Epoch, Root: st.CurTargetRoot}}
+	a := n.signRaw(3, v)
+	v.Head = chain.Hash{1}
+	b := n.signRaw(3, v)
+	n.deliverVote(a)
+	n.deliverVote(b)
+	blk := n.runUntilSlashed(3, 16)
+	checkSlashed(t, n, 3, chain.EvidenceDoubleVote, blk)
+}
+
+// TestTranscriptSurroundVoteSlashed: validator 2 signs a vote 0->E and later 1->E-1.
+func TestTranscriptSurroundVoteSlashed(t *testing.T) {
+	n := newTestNet(t, genesis.PosDev(4))
+	n.runUntilEpoch(4)
+	E := n.tipState().Epoch
+	es := n.p.PoS.EpochSlots
+	outer := n.signRaw(2, chain.Vote{Slot: E * es, Source: chain.Checkpoint{Epoch: 0}, Target: chain.Checkpoint{Epoch: E}})
+	inner := n.signRaw(2, chain.Vote{Slot: (E - 1) * es, Source: chain.Checkpoint{Epoch: 1}, Target: chain.Checkpoint{Epoch: E - 1}})
+	if !IsSlashableVoteData(&outer, &inner) {
+		t.Fatal("outer does not surround inner")
+	}
+	n.deliverVote(outer)
+	n.deliverVote(inner)
+	blk := n.runUntilSlashed(2, 16)
+	checkSlashed(t, n, 2, chain.EvidenceSurroundVote, blk)
+}
+
+// TestTranscriptFinalizedConflictRefused: once epoch >= 2 is finalized, a correctly
+// proposed and signed block on genesis is refused by the chain, and even with every
+// validator's latest vote on it the engine's fork choice keeps the finalized branch.
+func TestTranscriptFinalizedConflictRefused(t *testing.T) {
+	n := newTestNet(t, genesis.PosDev(4))
+	n.runUntilEpoch(5)
+	f := n.finality()
+	if f.Finalized.Epoch < 2 {
+		t.Fatalf("finalized %d", f.Finalized.Epoch)
+	}
+	tipBefore, _ := n.c.Tip()
+	// A fork on genesis at the next slot, by that slot's proposer on the genesis branch.
+	slot := n.slot + 1
+	gs := n.e.gState
+	prop, _ := n.e.Proposer(gs, n.e.gHash, slot)
+	var key *btcec.PrivateKey
+	for _, k := range n.keys {
+		if genesis.XOnly(k) == prop {
+			key = k
+		}
+	}
+	cb := chain.NewCoinbase(1, []byte("fork"), []chain.TxOut{{Value: 1, Lock: chain.PayTo(prop)}})
+	fork := &chain.Block{Header: chain.Header{Version: 1, Prev: n.e.gHash, Time: n.e.SlotTime(slot),
+		Seal: &chain.Seal{Slot: slot, Proposer: prop}}, Txs: []*chain.Tx{cb}}
+	fork.Header.MerkleRoot, _ = chain.MerkleRoot(chain.TxIDs(fork.Txs))
+	fork.Header.Seal.VoteRoot = fork.ComputeVoteRoot()
+	fork.Header.Seal.Sig, _ = chain.SignHash(key, fork.Header.SigningHash())
+	// The engine alone accepts the header (it is a valid block on genesis)...
+	if err := n.e.VerifyHeader(n.c, &fork.Header, gs, n.e.SlotStart(slot)); err != nil {
+		t.Fatalf("fork header: %v", err)
+	}
+	// ...the chain refuses it.
+	_, err := n.c.ProcessBlock(fork, n.e.SlotStart(slot))
+	if !errors.Is(err, chain.ErrFinalizedConflict) {
+		t.Fatalf("fork on genesis: %v, want ErrFinalizedConflict", err)
+	}
+	// Every validator's latest vote on the fork: fork choice over a tree that contains it
+	// still returns the finalized branch.
+	for i := range n.keys {
+		v := n.signRaw(i, chain.Vote{Slot: slot, Head: fork.Hash(), Target: chain.Checkpoint{Epoch: n.e.EpochOf(slot)}})
+		if err := n.e.OnVote(&v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tree := newMemTree(n.e)
+	tree.addChain(t, n.c)
+	tree.add(fork.Hash(), &fork.Header, n.e.gHash, nil)
+	head, err := n.e.ChooseHead(tree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if head != tipBefore {
+		t.Fatalf("fork choice head %s, want the finalized branch tip %s", head, tipBefore)
+	}
+	if t2, _ := n.c.Tip(); t2 != tipBefore {
+		t.Fatal("chain tip moved")
 	}
 }
