@@ -16,6 +16,7 @@ func newApp() *cli.App {
 			versionCommand(),
 			genesisCommand(),
 			rpcCommand(),
+			nodeCommand(),
 		},
 	}
 }
