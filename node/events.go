@@ -13,12 +13,12 @@ import (
 // through afterResult.
 type chainAdapter struct{ n *Node }
 
-func (a *chainAdapter) GenesisHash() chain.Hash               { return a.n.chain.GenesisHash() }
-func (a *chainAdapter) Tip() (chain.Hash, uint64)             { return a.n.chain.Tip() }
-func (a *chainAdapter) Height(h chain.Hash) (uint64, bool)    { return a.n.chain.Height(h) }
-func (a *chainAdapter) HaveBlock(h chain.Hash) bool           { return a.n.chain.HaveBlock(h) }
+func (a *chainAdapter) GenesisHash() chain.Hash                 { return a.n.chain.GenesisHash() }
+func (a *chainAdapter) Tip() (chain.Hash, uint64)               { return a.n.chain.Tip() }
+func (a *chainAdapter) Height(h chain.Hash) (uint64, bool)      { return a.n.chain.Height(h) }
+func (a *chainAdapter) HaveBlock(h chain.Hash) bool             { return a.n.chain.HaveBlock(h) }
 func (a *chainAdapter) BlockBytes(h chain.Hash) ([]byte, error) { return a.n.chain.BlockBytes(h) }
-func (a *chainAdapter) Locator() []chain.Hash                 { return a.n.chain.Locator() }
+func (a *chainAdapter) Locator() []chain.Hash                   { return a.n.chain.Locator() }
 func (a *chainAdapter) HeadersAfter(loc []chain.Hash, stop chain.Hash, max int) []*chain.Header {
 	return a.n.chain.HeadersAfter(loc, stop, max)
 }
@@ -122,8 +122,8 @@ func (a *txPoolAdapter) Add(tx *chain.Tx, now time.Time) (uint64, error) {
 	}
 	return fee, err
 }
-func (a *txPoolAdapter) Has(txid chain.Hash) bool                 { return a.n.mempool.Has(txid) }
-func (a *txPoolAdapter) Get(txid chain.Hash) (*chain.Tx, bool)    { return a.n.mempool.Get(txid) }
+func (a *txPoolAdapter) Has(txid chain.Hash) bool              { return a.n.mempool.Has(txid) }
+func (a *txPoolAdapter) Get(txid chain.Hash) (*chain.Tx, bool) { return a.n.mempool.Get(txid) }
 
 // txAccepted is called by rpc after sendrawtransaction.
 func (n *Node) txAccepted(tx *chain.Tx, fee uint64) {

@@ -163,4 +163,3 @@ func (p *posProducer) drain() {
 		}
 	}
 }
-

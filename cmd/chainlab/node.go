@@ -21,7 +21,9 @@ import (
 )
 
 func nodeFlags() []cli.Flag {
-	env := func(name string) []string { return []string{"CHAINLAB_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))} }
+	env := func(name string) []string {
+		return []string{"CHAINLAB_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))}
+	}
 	return []cli.Flag{
 		&cli.StringFlag{Name: "config", Usage: "TOML file whose keys are these flags' names (flags and env vars win)", EnvVars: env("config")},
 		&cli.StringFlag{Name: "datadir", Usage: "data directory", Value: defaultDatadir(), EnvVars: env("datadir")},
