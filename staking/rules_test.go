@@ -107,7 +107,12 @@ func TestVerifyHeaderRejects(t *testing.T) {
 		{"pow bits", func(h *chain.Header) { h.Bits = 0x207fffff; f.sign(h) }, nil, chain.ErrUnexpectedSeal},
 		{"wrong proposer", func(h *chain.Header) { h.Seal.Proposer = other(h); f.sign(h) }, nil, chain.ErrWrongProposer},
 		{"bad signature", func(h *chain.Header) { h.Seal.Sig[5] ^= 1 }, nil, chain.ErrBadBlockSignature},
-		{"signed by another key", func(h *chain.Header) { s := h.Seal.Proposer; h.Seal.Proposer = other(h); f.sign(h); h.Seal.Proposer = s }, nil, chain.ErrBadBlockSignature},
+		{"signed by another key", func(h *chain.Header) {
+			s := h.Seal.Proposer
+			h.Seal.Proposer = other(h)
+			f.sign(h)
+			h.Seal.Proposer = s
+		}, nil, chain.ErrBadBlockSignature},
 		{"slot time", func(h *chain.Header) { h.Time++; f.sign(h) }, nil, chain.ErrBadSlotTime},
 		{"slot zero", func(h *chain.Header) { h.Seal.Slot = 0; h.Time = f.e.SlotTime(0); f.sign(h) }, nil, chain.ErrSlotNotAfterParent},
 		{"future slot", func(h *chain.Header) {}, func() int64 { return -f.p.PoS.SlotDriftMillis - 1 }, chain.ErrFutureSlot},
