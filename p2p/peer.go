@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -366,7 +367,7 @@ func (p *peer) misbehave(pts int, reason string) {
 	v := p.score.add(now, p.s.cfg.ScoreHalfLife, pts)
 	p.mu.Unlock()
 	p.s.log.Debug("peer misbehaved", "peer", p, "points", pts, "score", int(v), "reason", reason)
-	if int(v) >= p.s.cfg.BanThreshold {
+	if int(math.Round(v)) >= p.s.cfg.BanThreshold {
 		p.s.ban(p, reason)
 	}
 }
@@ -384,7 +385,7 @@ func (p *peer) unsolicited(what string) {
 func (p *peer) banScore() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return int(p.score.get(p.s.cfg.Now(), p.s.cfg.ScoreHalfLife))
+	return int(math.Round(p.score.get(p.s.cfg.Now(), p.s.cfg.ScoreHalfLife)))
 }
 
 // hashRing is a bounded set with FIFO eviction.
