@@ -17,6 +17,7 @@ func newApp() *cli.App {
 			genesisCommand(),
 			rpcCommand(),
 			nodeCommand(),
+			walletCommand(),
 		},
 	}
 }
