@@ -22,7 +22,8 @@ type testNet struct {
 	duties []*Duties
 	online []bool
 	slot   uint64
-	blocks []*chain.Block // every block produced
+	blocks  []*chain.Block // every block produced
+	pending []*chain.Tx    // zero-fee transactions for the next template
 	// hooks
 	onBlock func(b *chain.Block) // called before ProcessBlock (may mutate)
 }
@@ -44,18 +45,23 @@ func newTestNet(t testing.TB, p *genesis.Params) *testNet {
 	t.Cleanup(func() { c.Close() })
 	n := &testNet{t: t, p: p, e: e, c: c}
 	for i := range p.PoS.Validators {
-		k := genesis.DevKey("validator", i)
-		prot, _ := NewProtection("")
-		d, err := NewDuties(DutiesConfig{Engine: e, Keys: []*btcec.PrivateKey{k}, Protection: prot,
-			Template: n.template, PayTo: genesis.XOnly(genesis.DevKey("owner", i))})
-		if err != nil {
-			t.Fatal(err)
-		}
-		n.keys = append(n.keys, k)
-		n.duties = append(n.duties, d)
-		n.online = append(n.online, true)
+		n.addValidator(genesis.DevKey("validator", i), genesis.XOnly(genesis.DevKey("owner", i)))
 	}
 	return n
+}
+
+// addValidator starts duties for key (online, head at the current tip).
+func (n *testNet) addValidator(k *btcec.PrivateKey, payTo [32]byte) {
+	n.t.Helper()
+	prot, _ := NewProtection("")
+	d, err := NewDuties(DutiesConfig{Engine: n.e, Keys: []*btcec.PrivateKey{k}, Protection: prot, Template: n.template, PayTo: payTo})
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	n.keys = append(n.keys, k)
+	n.duties = append(n.duties, d)
+	n.online = append(n.online, true)
+	n.step(len(n.duties)-1, n.headInput())
 }
 
 // template builds a block on the chain tip the way chain.NewTemplate does (coinbase paying
@@ -67,7 +73,7 @@ func (n *testNet) template(req TemplateRequest) (*chain.Block, error) {
 		return nil, errors.New("no tip state")
 	}
 	cb := chain.NewCoinbase(height+1, req.Extra, []chain.TxOut{{Lock: chain.PayTo(req.PayTo)}})
-	b := &chain.Block{Header: chain.Header{Version: 1, Prev: tip}, Txs: []*chain.Tx{cb}, Votes: req.Votes, Slashings: req.Slashings}
+	b := &chain.Block{Header: chain.Header{Version: 1, Prev: tip}, Txs: append([]*chain.Tx{cb}, n.pending...), Votes: req.Votes, Slashings: req.Slashings}
 	if err := n.e.Prepare(n.c, &b.Header, ps, req.Now); err != nil {
 		return nil, err
 	}
@@ -117,6 +123,9 @@ func (n *testNet) pump(now time.Time) {
 					n.t.Fatalf("slot %d: block by %d rejected: %v", n.slot, i, err)
 				}
 				n.blocks = append(n.blocks, b)
+				if len(b.Txs) > 1 {
+					n.pending = nil
+				}
 				n.broadcastHead()
 			}
 			for _, v := range r.Votes {
