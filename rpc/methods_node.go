@@ -484,7 +484,8 @@ func (s *Server) unspent(key [32]byte, addr string, minConf, maxConf uint64, out
 		if conf < minConf || conf > maxConf {
 			continue
 		}
-		spendable := (!coin.Coinbase || tip-coin.Height >= p.CoinbaseMaturity) && coin.Out.Lock.Kind == chain.LockPay
+		// Spendable in the next block (chain's rule: spend height - coin height >= maturity).
+		spendable := (!coin.Coinbase || tip+1-coin.Height >= p.CoinbaseMaturity) && coin.Out.Lock.Kind == chain.LockPay
 		out = append(out, UnspentResult{TxID: op.TxID.String(), Vout: op.Index, Address: addr, Amount: Amount(coin.Out.Value),
 			Confirmations: conf, Height: coin.Height, Coinbase: coin.Coinbase, Spendable: spendable,
 			ScriptPubKey: lockView(p.AddressPrefix, coin.Out.Lock)})

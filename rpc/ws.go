@@ -195,6 +195,7 @@ func (h *hub) close() {
 	<-h.stopped
 	for _, c := range conns {
 		c.close()
+		h.dropConn(c)
 	}
 }
 
