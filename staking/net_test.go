@@ -14,14 +14,14 @@ import (
 // testNet drives a real chain (memory store) with the staking engine and one Duties per
 // validator, slot by slot, with no clock and no goroutines: the transcript harness.
 type testNet struct {
-	t      testing.TB
-	p      *genesis.Params
-	e      *Engine
-	c      *chain.Chain
-	keys   []*btcec.PrivateKey
-	duties []*Duties
-	online []bool
-	slot   uint64
+	t       testing.TB
+	p       *genesis.Params
+	e       *Engine
+	c       *chain.Chain
+	keys    []*btcec.PrivateKey
+	duties  []*Duties
+	online  []bool
+	slot    uint64
 	blocks  []*chain.Block // every block produced
 	pending []*chain.Tx    // zero-fee transactions for the next template
 	// hooks
