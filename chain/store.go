@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/syndtr/goleveldb/leveldb"
+	"github.com/syndtr/goleveldb/leveldb/filter"
 	"github.com/syndtr/goleveldb/leveldb/opt"
 	"github.com/syndtr/goleveldb/leveldb/storage"
 	"github.com/syndtr/goleveldb/leveldb/util"
@@ -28,6 +29,9 @@ func storeOptions() *opt.Options {
 		WriteBuffer:        16 * opt.MiB,
 		// Blocks and coins are hashes: compression buys little and costs CPU.
 		Compression: opt.NoCompression,
+		// A bloom filter per table answers most lookups of absent keys (spent coins,
+		// unknown blocks) without reading a data block, as Bitcoin Core's -dbcache does.
+		Filter: filter.NewBloomFilter(10),
 	}
 }
 
