@@ -230,7 +230,13 @@ func deriveCanonical(list []BlockRecord, blocks map[string]*BlockRecord) []strin
 }
 
 func propagation(t *Trace, canon []string, seed uint64) Propagation {
-	n := len(t.Nodes)
+	// Only nodes with sightings count: a node that was down when the chains were recounted
+	// has none, and must not make every block look unpropagated.
+	reporting := map[int]bool{}
+	for _, s := range t.Seen {
+		reporting[s.Node] = true
+	}
+	n := len(reporting)
 	seen := map[string]map[int]float64{}
 	for _, s := range t.Seen {
 		mm := seen[s.Hash]
@@ -257,7 +263,7 @@ func propagation(t *Trace, canon []string, seed uint64) Propagation {
 		p.Blocks++
 		p.ToAll = append(p.ToAll, last-first)
 		skipped := false
-		for node := 0; node < n; node++ { // node order: the bootstrap depends on sample order
+		for node := 0; node < len(t.Nodes); node++ { // node order: the bootstrap depends on sample order
 			at, ok := mm[node]
 			if !ok {
 				continue

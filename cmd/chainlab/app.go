@@ -18,6 +18,7 @@ func newApp() *cli.App {
 			rpcCommand(),
 			nodeCommand(),
 			walletCommand(),
+			netCommand(), experimentCommand(), compareCommand(),
 		},
 	}
 }
