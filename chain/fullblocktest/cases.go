@@ -149,9 +149,10 @@ func (s *suite) contextFree() {
 	s.rejectOnTip("oversize-block", nil, chain.ErrBlockTooBig, func(b *chain.Block) {
 		tx := g.CreateSpendTx(spare)
 		n := int(g.Params().MaxBlockSize)/41 + 100
+		lock := chain.PayTo(genesis.XOnly(g.PayKey()))
 		tx.Outputs = make([]chain.TxOut, n)
 		for i := range tx.Outputs {
-			tx.Outputs[i] = chain.TxOut{Value: 1, Lock: chain.PayTo(genesis.XOnly(g.PayKey()))}
+			tx.Outputs[i] = chain.TxOut{Value: 1, Lock: lock}
 		}
 		Sign(tx, spare)
 		b.Txs = append(b.Txs, tx)
