@@ -28,6 +28,7 @@ type Engine struct {
 	workers int
 
 	sigs *sigCache
+	keys *pubKeys
 	adv  *advanceCache
 	fc   *forkChoice
 }
@@ -78,6 +79,7 @@ func NewEngine(p *genesis.Params, opts ...Option) (*Engine, error) {
 	if e.workers < 1 {
 		e.workers = 1
 	}
+	e.keys = &pubKeys{}
 	e.gState = genesisState(p, gb)
 	if e.gState.curInfo.Total == 0 {
 		return nil, errors.New("staking: genesis has no stake")

@@ -65,7 +65,7 @@ func (e *Engine) OnVote(v *chain.Vote) error {
 	}
 	h := v.Hash()
 	if !e.sigs.has(h) {
-		if !VerifyVoteSig(v) {
+		if !e.keys.verifyVote(v) {
 			return chain.NewRuleError(chain.ErrBadVote, "bad signature")
 		}
 		e.sigs.add(h)

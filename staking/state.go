@@ -194,7 +194,7 @@ type State struct {
 	PrevJustified chain.Checkpoint
 	CurJustified  chain.Checkpoint
 	Finalized     chain.Checkpoint
-	Bits          uint8 // bit i: epoch (Epoch - i) is justified (after processing of Epoch-1)
+	Bits          uint8 // justification bits: bit i set means epoch Epoch-1-i is justified
 
 	PrevTargetRoot chain.Hash // checkpoint root of epoch Epoch-1 on this branch
 	CurTargetRoot  chain.Hash // checkpoint root of epoch Epoch on this branch

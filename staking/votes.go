@@ -3,6 +3,9 @@ package staking
 import (
 	"sync"
 
+	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/btcsuite/btcd/btcec/v2/schnorr"
+
 	"chainlab/chain"
 )
 
@@ -42,14 +45,47 @@ func VerifyVoteSig(v *chain.Vote) bool {
 	return chain.VerifySchnorr(v.Validator, v.SigningHash(), v.Sig[:])
 }
 
+// pubKeys caches parsed validator keys: parsing an x-only key (lift_x) is a field square
+// root, a sizeable share of one verification, and validators sign every epoch.
+type pubKeys struct{ m sync.Map } // [32]byte -> *btcec.PublicKey
+
+func (p *pubKeys) get(k [32]byte) (*btcec.PublicKey, bool) {
+	if v, ok := p.m.Load(k); ok {
+		return v.(*btcec.PublicKey), true
+	}
+	pk, err := schnorr.ParsePubKey(k[:])
+	if err != nil {
+		return nil, false
+	}
+	p.m.Store(k, pk)
+	return pk, true
+}
+
+// verifyVote checks v's signature with a cached parsed key.
+func (p *pubKeys) verifyVote(v *chain.Vote) bool {
+	if p == nil {
+		return VerifyVoteSig(v)
+	}
+	pk, ok := p.get(v.Validator)
+	if !ok {
+		return false
+	}
+	sig, err := schnorr.ParseSignature(v.Sig[:])
+	if err != nil {
+		return false
+	}
+	h := v.SigningHash()
+	return sig.Verify(h[:], pk)
+}
+
 // VerifyVotes checks the signatures of votes on up to workers goroutines and returns the
 // index of the first invalid one, or -1. btcec/v2's BIP-340 has no batch verification, so
 // this is the parallel fallback; verified votes are remembered in the engine's cache.
 func (e *Engine) VerifyVotes(votes []chain.Vote) int {
-	return verifyVotes(votes, e.workers, e.sigs)
+	return verifyVotes(votes, e.workers, e.sigs, e.keys)
 }
 
-func verifyVotes(votes []chain.Vote, workers int, cache *sigCache) int {
+func verifyVotes(votes []chain.Vote, workers int, cache *sigCache, keys *pubKeys) int {
 	n := len(votes)
 	bad := make([]bool, n)
 	check := func(i int) {
@@ -61,7 +97,7 @@ func verifyVotes(votes []chain.Vote, workers int, cache *sigCache) int {
 				return
 			}
 		}
-		if !VerifyVoteSig(v) {
+		if !keys.verifyVote(v) {
 			bad[i] = true
 			return
 		}
