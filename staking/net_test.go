@@ -30,6 +30,16 @@ type testNet struct {
 
 func newTestNet(t testing.TB, p *genesis.Params) *testNet {
 	t.Helper()
+	n := newTestNetEmpty(t, p)
+	for i := range p.PoS.Validators {
+		n.addValidator(genesis.DevKey("validator", i), genesis.XOnly(genesis.DevKey("owner", i)))
+	}
+	return n
+}
+
+// newTestNetEmpty is a chain with no duties.
+func newTestNetEmpty(t testing.TB, p *genesis.Params) *testNet {
+	t.Helper()
 	e, err := NewEngine(p)
 	if err != nil {
 		t.Fatal(err)
@@ -43,11 +53,7 @@ func newTestNet(t testing.TB, p *genesis.Params) *testNet {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	n := &testNet{t: t, p: p, e: e, c: c}
-	for i := range p.PoS.Validators {
-		n.addValidator(genesis.DevKey("validator", i), genesis.XOnly(genesis.DevKey("owner", i)))
-	}
-	return n
+	return &testNet{t: t, p: p, e: e, c: c}
 }
 
 // addValidator starts duties for key (online, head at the current tip).
