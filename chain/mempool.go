@@ -185,11 +185,15 @@ func (m *Mempool) Add(tx *Tx, now time.Time) (uint64, error) {
 			return 0, err
 		}
 		m.mu.Lock()
-		if m.gen != snap.gen && attempt < 3 {
+		switch {
+		case m.gen == snap.gen:
+			err = m.insertLocked(tx, id, size, fee, now, snap)
+		case attempt < 2:
 			m.mu.Unlock()
 			continue
+		default: // the tip keeps moving: validate under the lock (signatures are cached now)
+			fee, err = m.addLocked(tx, now)
 		}
-		err = m.insertLocked(tx, id, size, fee, now, snap)
 		m.mu.Unlock()
 		if err != nil {
 			return 0, err

@@ -428,3 +428,81 @@ func TestMempoolConcurrentAdd(t *testing.T) {
 		t.Fatalf("count %d", e.pool.Count())
 	}
 }
+
+// TestMempoolAddRacesUpdate admits transactions from several goroutines while blocks
+// mining pool transactions connect and Update runs; afterwards the pool must be consistent
+// with the chain: every input unspent on the chain or created by a pool parent, no tx that
+// is already mined, and the byte count right.
+func TestMempoolAddRacesUpdate(t *testing.T) {
+	e := newPoolEnv(t, nil, chain.MempoolConfig{})
+	op, out := e.b.GenesisCoin(0)
+	outs := make([]chain.TxOut, 240)
+	for j := range outs {
+		outs[j] = chain.TxOut{Value: genesis.Coin, Lock: chain.PayTo(chaintest.PubKey(7))}
+	}
+	fan := chaintest.Spend([]chain.OutPoint{op}, []chain.TxOut{out}, []*btcec.PrivateKey{chaintest.Key(0)}, outs)
+	e.mine(fan)
+	var txs []*chain.Tx
+	for j := range fan.Outputs {
+		txs = append(txs, spendOut(fan, uint32(j), chaintest.Key(7), 1000+uint64(j)))
+	}
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(txs); i += 4 {
+				_, err := e.pool.Add(txs[i], e.now)
+				var re *chain.RuleError
+				if err != nil && !errors.As(err, &re) {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	for i := 0; i < 6; i++ {
+		tpl, err := e.c.NewTemplate(e.pool, chain.TemplateRequest{PayTo: chaintest.PubKey(7), Now: e.now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := e.c.ProcessBlock(tpl, e.now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.pool.Update(res)
+	}
+	wg.Wait()
+	size := 0
+	for _, id := range e.pool.TxIDs() {
+		tx, ok := e.pool.Get(id)
+		if !ok {
+			t.Fatal("TxIDs lists a missing tx")
+		}
+		size += tx.SerializeSize()
+		for _, in := range tx.Inputs {
+			c, err := e.c.Coin(in.Prev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c == nil && !e.pool.Has(in.Prev.TxID) {
+				t.Fatalf("pool tx %s spends %s:%d, neither on chain nor in the pool", id, in.Prev.TxID, in.Prev.Index)
+			}
+		}
+		if c, _ := e.c.Coin(chain.OutPoint{TxID: id}); c != nil {
+			t.Fatalf("pool tx %s is already mined", id)
+		}
+	}
+	if size != e.pool.Bytes() {
+		t.Fatalf("Bytes %d, sum of sizes %d", e.pool.Bytes(), size)
+	}
+	// Everything either got mined or is still waiting: nothing was lost.
+	mined := 0
+	for _, tx := range txs {
+		if c, _ := e.c.Coin(chain.OutPoint{TxID: tx.TxID()}); c != nil {
+			mined++
+		}
+	}
+	if mined+e.pool.Count() != len(txs) {
+		t.Fatalf("mined %d + pool %d != %d", mined, e.pool.Count(), len(txs))
+	}
+}

@@ -61,13 +61,13 @@ func (m *Mempool) Update(res *Result) {
 			if tx.IsCoinbase() {
 				continue
 			}
-			if err := m.addLocked(tx, at); err == nil {
+			if _, err := m.addLocked(tx, at); err == nil {
 				readded++
 			}
 		}
 	}
 	for _, e := range old {
-		if err := m.addLocked(e.tx, e.added); err != nil {
+		if _, err := m.addLocked(e.tx, e.added); err != nil {
 			dropped++
 			m.log.Debug("mempool: dropped after reorg", "txid", e.id, "err", err)
 		}
@@ -82,28 +82,31 @@ func (m *Mempool) resetLocked() {
 	m.bytes, m.fees = 0, 0
 }
 
-// addLocked is Add with the write lock held (Update's re-admissions).
-func (m *Mempool) addLocked(tx *Tx, now time.Time) error {
+// addLocked is Add with the write lock held (Update's re-admissions). It returns the fee.
+func (m *Mempool) addLocked(tx *Tx, now time.Time) (uint64, error) {
 	if tx.IsCoinbase() {
-		return ruleError(ErrCoinbaseInMempool, "a coinbase is only valid in a block")
+		return 0, ruleError(ErrCoinbaseInMempool, "a coinbase is only valid in a block")
 	}
 	if err := m.chain.CheckTransaction(tx); err != nil {
-		return err
+		return 0, err
 	}
 	if err := m.checkOutputs(tx); err != nil {
-		return err
+		return 0, err
 	}
 	id := tx.TxID()
 	size := tx.SerializeSize()
 	snap, err := m.snapshotLocked(tx, id)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	fee, err := m.validate(tx, id, size, snap)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	return m.insertLocked(tx, id, size, fee, now, snap)
+	if err := m.insertLocked(tx, id, size, fee, now, snap); err != nil {
+		return 0, err
+	}
+	return fee, nil
 }
 
 // Expire removes transactions added before cutoff (with their descendants) and returns how
