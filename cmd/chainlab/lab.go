@@ -225,7 +225,7 @@ func experimentCommand() *cli.Command {
 			},
 			Action: func(c *cli.Context) error {
 				if c.Args().Len() != 1 {
-					return fmt.Errorf("want one manifest file")
+					return fmt.Errorf("want one manifest file, after the flags (got %q)", c.Args().Slice())
 				}
 				m, err := lab.LoadManifest(c.Args().First())
 				if err != nil {
