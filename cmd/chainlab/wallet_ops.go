@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -107,8 +108,8 @@ func signer(c *cli.Context) (*wallet.Wallet, *walletSession, error) {
 }
 
 func walletSend(c *cli.Context) error {
-	if c.Args().Len() != 2 {
-		return fmt.Errorf("want <address> <amount>, got %d arguments", c.Args().Len())
+	if err := wantArgs(c, "<address> <amount>", 2); err != nil {
+		return err
 	}
 	amount, err := wallet.ParseAmount(c.Args().Get(1))
 	if err != nil {
@@ -204,8 +205,8 @@ func walletMine(c *cli.Context) error {
 }
 
 func walletStake(c *cli.Context) error {
-	if c.Args().Len() != 1 {
-		return fmt.Errorf("want <amount>")
+	if err := wantArgs(c, "<amount>", 1); err != nil {
+		return err
 	}
 	amount, err := wallet.ParseAmount(c.Args().First())
 	if err != nil {
@@ -314,6 +315,20 @@ func walletValidator(c *cli.Context) error {
 		fmt.Fprintln(out(c))
 	}
 	return nil
+}
+
+// wantArgs checks the positional arguments; flags after them are a common slip (urfave/cli
+// reads flags only before the first argument).
+func wantArgs(c *cli.Context, usage string, n int) error {
+	if c.Args().Len() == n {
+		return nil
+	}
+	for _, a := range c.Args().Slice() {
+		if strings.HasPrefix(a, "-") {
+			return fmt.Errorf("want %s; put flags such as %s before the arguments", usage, a)
+		}
+	}
+	return fmt.Errorf("want %s, got %d arguments", usage, c.Args().Len())
 }
 
 func signedAmount(v int64) string {
