@@ -18,6 +18,7 @@ type fakeChain struct {
 	height  map[chain.Hash]uint64
 	main    []chain.Hash
 	tip     chain.Hash
+	pool    *fakeTxPool
 }
 
 const badVersion = 0xbad

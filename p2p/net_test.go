@@ -18,9 +18,39 @@ type testChain interface {
 	mine(t testing.TB, n int, tag byte) []*chain.Block
 	// badChild returns a block on the tip that the chain rejects with a rule error.
 	badChild(t testing.TB) *chain.Block
+	txPool() TxPool
+	goodTx(i int) *chain.Tx // valid and distinct for i = 0..7
+	badTx() *chain.Tx       // fails with a rule error that scores
+	addLocal(tx *chain.Tx) error
 }
 
 func (c *fakeChain) mine(t testing.TB, n int, tag byte) []*chain.Block { return c.extend(n, tag) }
+
+func (c *fakeChain) txPool() TxPool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pool == nil {
+		c.pool = newFakeTxPool()
+	}
+	return c.pool
+}
+
+func (c *fakeChain) goodTx(i int) *chain.Tx {
+	tx := chain.NewCoinbase(uint64(i), []byte("loose"), []chain.TxOut{{Value: 1}})
+	tx.Inputs[0].Prev.Index = 1 // not a coinbase
+	return tx
+}
+
+func (c *fakeChain) badTx() *chain.Tx {
+	tx := c.goodTx(99)
+	tx.Version = badVersion
+	return tx
+}
+
+func (c *fakeChain) addLocal(tx *chain.Tx) error {
+	_, err := c.txPool().Add(tx, time.Now())
+	return err
+}
 
 func (c *fakeChain) badChild(t testing.TB) *chain.Block {
 	tip, _ := c.Tip()
@@ -85,7 +115,9 @@ func newTestNet(t testing.TB, mk chainMaker, n int, mods ...func(*Config)) *test
 }
 
 func (tn *testNet) add(mods ...func(*Config)) *testNode {
-	n := startNode(tn.t, tn.mk(tn.t), mods...)
+	c := tn.mk(tn.t)
+	mods = append([]func(*Config){func(cfg *Config) { cfg.TxPool = c.txPool() }}, mods...)
+	n := startNode(tn.t, c, mods...)
 	tn.nodes = append(tn.nodes, n)
 	return n
 }
@@ -106,6 +138,11 @@ func (tn *testNet) mine(i, n int, tag byte) []*chain.Block {
 // converged waits until every node has the same tip and returns it.
 func (tn *testNet) converged(timeout time.Duration) chain.Hash {
 	tn.t.Helper()
+	defer func() {
+		if tn.t.Failed() {
+			tn.t.Logf("tips:%s", tn.heights())
+		}
+	}()
 	waitFor(tn.t, timeout, "convergence", func() bool {
 		tip := tn.nodes[0].tip()
 		for _, n := range tn.nodes[1:] {
@@ -138,9 +175,7 @@ func runSuite(t *testing.T, mk chainMaker) {
 func TestNetworkFakeChain(t *testing.T) { runSuite(t, fakeMaker) }
 
 func testRelayThreeNodes(t *testing.T, mk chainMaker) {
-	pools := []*fakeTxPool{newFakeTxPool(), newFakeTxPool(), newFakeTxPool()}
-	i := 0
-	tn := newTestNet(t, mk, 3, func(c *Config) { c.TxPool = pools[i]; i++ })
+	tn := newTestNet(t, mk, 3)
 	tn.line()
 	for round := 0; round < 5; round++ {
 		b := tn.mine(round%3, 1, byte(round))[0]
@@ -158,27 +193,47 @@ func testRelayThreeNodes(t *testing.T, mk chainMaker) {
 		}
 	}
 	// a tx accepted at one end reaches the other, through the middle
-	tx := chain.NewCoinbase(99, []byte("not really a coinbase"), []chain.TxOut{{Value: 1}})
-	tx.Inputs[0].Prev.Index = 1
-	if _, err := pools[0].Add(tx, time.Now()); err != nil {
+	c0, c2 := tn.nodes[0].c.(testChain), tn.nodes[2].c.(testChain)
+	tx := c0.goodTx(0)
+	if err := c0.addLocal(tx); err != nil {
 		t.Fatal(err)
 	}
 	tn.nodes[0].s.BroadcastTx(tx)
-	waitFor(t, 5*time.Second, "tx relay", func() bool { return pools[2].Has(tx.TxID()) })
-	// an invalid tx is not relayed and costs its sender
-	bad := &chain.Tx{Version: badVersion, Inputs: tx.Inputs, Outputs: tx.Outputs}
-	pools[0].txs[bad.TxID()] = bad // inject past validation at node 0
-	tn.nodes[0].s.BroadcastTx(bad)
+	waitFor(t, 5*time.Second, "tx relay", func() bool { return c2.txPool().Has(tx.TxID()) })
+	// an invalid tx costs its sender and goes nowhere
+	bad := c0.badTx()
+	id := NodeID{0x67}
+	r := dialRaw(t, tn.nodes[1].s.ListenAddr())
+	if err := r.handshake(id, c0.GenesisHash()); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.send(&MsgInv{Items: []InvItem{{InvTx, bad.TxID()}}}); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		m, err := r.read()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if gd, ok := m.(*MsgGetData); ok && gd.Items[0].Hash == bad.TxID() {
+			break
+		}
+	}
+	if err := r.send(&MsgTx{Tx: bad}); err != nil {
+		t.Fatal(err)
+	}
 	waitFor(t, 5*time.Second, "score for the bad tx", func() bool {
 		for _, p := range tn.nodes[1].s.Peers() {
-			if p.ID == tn.nodes[0].id && p.BanScore >= ScoreInvalidTx {
+			if p.ID == id && p.BanScore >= ScoreInvalidTx {
 				return true
 			}
 		}
 		return false
 	})
-	if pools[2].Has(bad.TxID()) {
-		t.Fatal("invalid tx relayed")
+	for _, n := range tn.nodes {
+		if n.c.(testChain).txPool().Has(bad.TxID()) {
+			t.Fatal("invalid tx accepted")
+		}
 	}
 }
 
@@ -194,11 +249,18 @@ func testLineConverges(t *testing.T, mk chainMaker) {
 		}
 		wg.Wait()
 	}
-	// one more block settles any tie
-	tn.mine(2, 1, 0xee)
+	// ties at equal height are legitimate (first seen wins); blocks on top of the highest
+	// branch anywhere settle them
+	maxH := uint64(0)
+	for _, n := range tn.nodes {
+		maxH = max(maxH, n.height())
+	}
+	settle := tn.mine(2, int(maxH+1-tn.nodes[2].height()), 0xee)
 	tip := tn.converged(20 * time.Second)
+	if tip != settle[len(settle)-1].Hash() {
+		t.Fatalf("converged on %s, want the heaviest %s", tip, settle[len(settle)-1].Hash())
+	}
 	t.Logf("converged at%s", tn.heights())
-	_ = tip
 }
 
 func testLateNodeSyncs(t *testing.T, mk chainMaker, n int) {

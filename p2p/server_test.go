@@ -167,9 +167,7 @@ func TestGarbageBans(t *testing.T) {
 				t.Fatal(err)
 			}
 			waitFor(t, 5*time.Second, "registered", func() bool { return a.hasPeer(id) })
-			if err := c.frame(r); err != nil {
-				t.Fatal(err)
-			}
+			_ = c.frame(r) // the server may close while a large frame is still being written
 			expectBanned(t, a, r, id)
 			// a banned id cannot come back
 			r2 := dialRaw(t, a.s.ListenAddr())

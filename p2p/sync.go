@@ -53,10 +53,11 @@ type request struct {
 }
 
 type pendingBlock struct {
-	b    *chain.Block
-	p    *peer
-	size int
-	at   time.Time
+	b     *chain.Block
+	p     *peer
+	size  int
+	at    time.Time // received
+	added time.Time // entered the pool
 }
 
 type syncPeer struct {
@@ -237,6 +238,11 @@ func (m *syncManager) onInv(p *peer, hashes []chain.Hash) {
 	var direct []InvItem
 	askHeaders := false
 	for _, h := range hashes {
+		if pb, ok := m.pending[h]; ok {
+			// we hold it but miss an ancestor: look for the path again
+			askHeaders = askHeaders || !c.HaveBlock(pb.b.Header.Prev)
+			continue
+		}
 		if m.busy(h) || c.HaveBlock(h) {
 			continue
 		}
@@ -370,10 +376,12 @@ func (m *syncManager) onBlock(p *peer, b *chain.Block, size int, at time.Time) {
 		if len(m.pending) >= m.pendingLimit {
 			return // bounded: it will be fetched again through headers
 		}
-		m.pending[h] = &pendingBlock{b: b, p: p, size: size, at: at}
+		m.pending[h] = &pendingBlock{b: b, p: p, size: size, at: at, added: m.s.cfg.Now()}
 		m.byPrev[b.Header.Prev] = append(m.byPrev[b.Header.Prev], h)
-		if _, ok := c.Height(b.Header.Prev); !ok {
+		if ph, ok := c.Height(b.Header.Prev); !ok {
 			m.requestHeaders(p, nil)
+		} else if !m.busy(b.Header.Prev) {
+			m.enqueue(wantItem{hash: b.Header.Prev, height: ph})
 		}
 		return
 	}
@@ -421,6 +429,26 @@ func (m *syncManager) process(p *peer, b *chain.Block, size int, at time.Time) b
 	m.s.stats.blocksRecv.Add(1)
 	m.progress(false)
 	return true
+}
+
+func (m *syncManager) removePending(h chain.Hash) {
+	pb := m.pending[h]
+	if pb == nil {
+		return
+	}
+	delete(m.pending, h)
+	kids := m.byPrev[pb.b.Header.Prev]
+	for i, k := range kids {
+		if k == h {
+			kids = append(kids[:i], kids[i+1:]...)
+			break
+		}
+	}
+	if len(kids) == 0 {
+		delete(m.byPrev, pb.b.Header.Prev)
+	} else {
+		m.byPrev[pb.b.Header.Prev] = kids
+	}
 }
 
 func (m *syncManager) dropPendingDescendants(h chain.Hash) {
@@ -562,6 +590,12 @@ func (m *syncManager) onTick() {
 	}
 	if m.headerPeer == nil {
 		m.pickHeaderPeer()
+	}
+	// blocks whose ancestors never came are forgotten; a later inv fetches them again
+	for h, pb := range m.pending {
+		if now.Sub(pb.added) > 4*m.s.cfg.StallTimeout {
+			m.removePending(h)
+		}
 	}
 	if now.Sub(m.lastRefresh) > tipRefresh {
 		m.lastRefresh = now
