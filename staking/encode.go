@@ -56,7 +56,7 @@ func (s *State) Encode() []byte {
 	return le64(b, s.LastPenalties)
 }
 
-const validatorSize = 32 + 32 + 36 + 8*5 + 1
+const validatorSize = 32 + 32 + 36 + 8*4 + 1
 
 func le64(b []byte, v uint64) []byte { return binary.LittleEndian.AppendUint64(b, v) }
 
@@ -69,7 +69,6 @@ func appendValidator(b []byte, v *Validator) []byte {
 	b = le64(b, v.Balance)
 	b = le64(b, v.Activation)
 	b = le64(b, v.Exit)
-	b = le64(b, 0) // reserved
 	var f byte
 	if v.Slashed {
 		f |= 1
@@ -210,7 +209,6 @@ func DecodeState(b []byte) (*State, error) {
 		v.Stake.TxID = r.hash()
 		v.Stake.Index = r.u32()
 		v.Bonded, v.Balance, v.Activation, v.Exit = r.u64(), r.u64(), r.u64(), r.u64()
-		r.u64()
 		f := r.u8()
 		v.Slashed, v.Unbonded, v.Withdrawn = f&1 != 0, f&2 != 0, f&4 != 0
 		if f&^7 != 0 && r.err == nil {
