@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"testing"
+
+	"chainlab/genesis"
 )
 
 // Fuzz targets for the strict decoders. Run one with, e.g.:
@@ -181,5 +183,41 @@ func FuzzDecodeEvidence(f *testing.F) {
 			t.Fatalf("not canonical:\n in  %x\n out %x", in, out)
 		}
 		_ = e.Hash()
+	})
+}
+
+// FuzzGenesisBlock: any spec genesis.Parse accepts must build a genesis block
+// deterministically, and that block must pass the context-free block rules of its own
+// parameters and round-trip through the strict decoder.
+func FuzzGenesisBlock(f *testing.F) {
+	for _, name := range genesis.PresetNames() {
+		p, _ := genesis.Preset(name)
+		b, err := p.Marshal()
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		p, err := genesis.Parse(in)
+		if err != nil {
+			return
+		}
+		gb, err := GenesisBlock(p)
+		if err != nil {
+			t.Fatalf("params parse but the genesis block does not build: %v", err)
+		}
+		again, _ := GenesisBlock(p)
+		if gb.Hash() != again.Hash() {
+			t.Fatal("genesis block is not deterministic")
+		}
+		if _, err := CheckBlockSanity(gb, p, p.Consensus); err != nil && !errors.Is(err, ErrBlockTooBig) && !errors.Is(err, ErrUnexpectedSeal) && !errors.Is(err, ErrBadTxOutValue) {
+			t.Fatalf("genesis block breaks its own rules: %v", err)
+		}
+		raw := gb.Bytes()
+		dec, err := DecodeBlock(raw)
+		if err != nil || dec.Hash() != gb.Hash() {
+			t.Fatalf("genesis block does not round-trip: %v", err)
+		}
 	})
 }
