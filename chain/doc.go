@@ -57,8 +57,10 @@
 // One sync.RWMutex (Chain.mu) guards the block tree (index, main chain, candidates, orphan
 // pool, sequence), the ledger summary (UTXO stats, finality, engine-state cache) and the
 // closed flag. Writers (ProcessBlock, ProcessHeaders, Reconsider, Close) take it
-// exclusively; every query takes it shared. Two leaf mutexes never held while taking
-// Chain.mu: the UTXO cache's (readers fill it concurrently) and the SigCache's. The engine
+// exclusively, and so do the two queries that call the engine (CheckTxInputs, State);
+// every other query takes it shared. Three leaf mutexes are never held while taking
+// Chain.mu: the UTXO cache's and the engine-state cache's (readers fill them concurrently)
+// and the SigCache's. The engine
 // is called with Chain.mu held and gets a lock-free HeaderReader/BlockTree: it must not
 // call the Chain's public methods. The chain never calls back into its callers; results
 // (Result) are returned and the caller (node) notifies mempool, p2p and rpc after the lock

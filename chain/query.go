@@ -303,10 +303,11 @@ func (c *Chain) Finality() Finality {
 	return c.finality
 }
 
-// State returns the engine state after block h, if known.
+// State returns the engine state after block h, if known. It takes the write lock because
+// a cache miss calls Engine.DecodeState (the engine is called by one goroutine at a time).
 func (c *Chain) State(h Hash) (EngineState, bool) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	return c.view().State(h)
 }
 
