@@ -347,7 +347,7 @@ func (d *Duties) seeVote(v chain.Vote) {
 	prev := d.seen[v.Validator]
 	kept := prev[:0]
 	for i := range prev {
-		if prev[i].Target.Epoch+64 < ep {
+		if prev[i].Target.Epoch+16 < ep {
 			continue // forget votes far behind: bounded memory
 		}
 		kept = append(kept, prev[i])
