@@ -181,13 +181,16 @@ func (e *Engine) StateAt(st *State, ep uint64, parent chain.Hash) *State {
 }
 
 // Proposer returns the key of the proposer of slot on top of a block whose state is st.
+// A validator slashed since the epoch's set was fixed keeps its draw but may not propose
+// (phase0 process_block_header: assert not proposer.slashed): the slot stays empty.
 func (e *Engine) Proposer(st *State, parent chain.Hash, slot uint64) ([32]byte, bool) {
 	s := e.StateAt(st, e.EpochOf(slot), parent)
 	i, ok := s.curInfo.ProposerIndex(slot)
 	if !ok {
 		return [32]byte{}, false
 	}
-	return s.vals.At(int(i)).Key, true
+	v := s.vals.At(int(i))
+	return v.Key, !v.Slashed
 }
 
 // ---- chain.Engine ----
@@ -236,7 +239,7 @@ func (e *Engine) VerifyHeader(r chain.HeaderReader, h *chain.Header, parent chai
 func (e *Engine) checkProposer(st *State, h *chain.Header) error {
 	want, ok := e.Proposer(st, h.Prev, h.Seal.Slot)
 	if !ok {
-		return chain.NewRuleError(chain.ErrWrongProposer, "no active stake at slot %d", h.Seal.Slot)
+		return chain.NewRuleError(chain.ErrWrongProposer, "no eligible proposer at slot %d", h.Seal.Slot)
 	}
 	if want != h.Seal.Proposer {
 		return chain.NewRuleError(chain.ErrWrongProposer, "slot %d belongs to %x, not %x", h.Seal.Slot, want[:8], h.Seal.Proposer[:8])

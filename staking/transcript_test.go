@@ -157,6 +157,13 @@ func checkSlashed(t *testing.T, n *testNet, i int, kind chain.EvidenceKind, b *c
 	if v.Exit > st.Epoch+1 {
 		t.Fatalf("slashed validator exits at %d, state epoch %d", v.Exit, st.Epoch)
 	}
+	// It may not propose for the rest of the epoch, though the epoch's draw includes it.
+	tip, _ := n.c.Tip()
+	for slot := n.slot + 1; slot < (st.Epoch+1)*n.p.PoS.EpochSlots; slot++ {
+		if k, ok := n.e.Proposer(st, tip, slot); k == v.Key && ok {
+			t.Fatalf("slashed validator eligible to propose slot %d", slot)
+		}
+	}
 	// The proposer was paid the whistleblower reward on top of subsidy and vote rewards.
 	p := n.p.PoS
 	_, h := n.c.Tip()
