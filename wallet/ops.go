@@ -165,7 +165,7 @@ func (c *Client) Send(ctx context.Context, w *Wallet, to string, amount uint64, 
 	if err != nil {
 		return nil, err
 	}
-	return c.buildAndSend(ctx, w, "send", to, o, func(st *State, rate uint64, change chain.Lock) (TxRequest, error) {
+	return c.buildAndSend(ctx, w, w.Public(), "send", to, o, func(st *State, rate uint64, change chain.Lock) (TxRequest, error) {
 		return TxRequest{Outputs: []chain.TxOut{{Value: amount, Lock: chain.PayTo(key)}}, Coins: st.View.Spendable,
 			FeeRate: rate, Change: change, Available: st.View}, nil
 	})
@@ -173,9 +173,21 @@ func (c *Client) Send(ctx context.Context, w *Wallet, to string, amount uint64, 
 
 type requestFunc func(st *State, rate uint64, change chain.Lock) (TxRequest, error)
 
-// buildAndSend is the common path: sync, derive a change key, build, sign, save the wallet
-// (so the change key is on disk before any coin is sent to it), broadcast, journal.
-func (c *Client) buildAndSend(ctx context.Context, w *Wallet, kind, to string, o SendOptions, mk requestFunc) (*TxResult, error) {
+// buildAndSend is the common path: sync, derive a change key, build, sign, run prepare (if
+// any), save the wallet (so the change key is on disk before any coin is sent to it),
+// broadcast, journal.
+//
+// Keys derived for the operation (change, owner, validator) are forgotten again if it fails
+// before the wallet is saved (saved is the public record from before the operation), so a
+// failed attempt leaves no trace; derivation is deterministic, so the next attempt derives
+// the same keys.
+func (c *Client) buildAndSend(ctx context.Context, w *Wallet, saved Public, kind, to string, o SendOptions, mk requestFunc, prepare ...func() error) (res *TxResult, err error) {
+	committed := false
+	defer func() {
+		if err != nil && !committed {
+			w.pub = saved
+		}
+	}()
 	st, err := c.Sync(ctx, &w.pub)
 	if err != nil {
 		return nil, err
@@ -205,7 +217,7 @@ func (c *Client) buildAndSend(ctx context.Context, w *Wallet, kind, to string, o
 	if err := w.Sign(b); err != nil {
 		return nil, err
 	}
-	res := &TxResult{TxID: b.Tx.TxID(), Kind: kind, Fee: b.Fee, FeeRate: rate, Size: b.Tx.SerializeSize(), To: to, Inputs: len(b.Tx.Inputs), Tx: b.Tx}
+	res = &TxResult{TxID: b.Tx.TxID(), Kind: kind, Fee: b.Fee, FeeRate: rate, Size: b.Tx.SerializeSize(), To: to, Inputs: len(b.Tx.Inputs), Tx: b.Tx}
 	for i, out := range b.Tx.Outputs {
 		if i == b.Change {
 			res.Change = out.Value
@@ -214,14 +226,21 @@ func (c *Client) buildAndSend(ctx context.Context, w *Wallet, kind, to string, o
 		}
 	}
 	if o.DryRun {
+		w.pub = saved
 		return res, nil
 	}
 	if c.cfg.Store == nil {
 		return nil, errors.New("wallet: Config.Store is required to send")
 	}
+	for _, f := range prepare {
+		if err := f(); err != nil {
+			return nil, err
+		}
+	}
 	if err := c.cfg.Store.Save(w); err != nil {
 		return nil, fmt.Errorf("saving the change key before sending: %w", err)
 	}
+	committed = true
 	txid, err := c.cfg.Node.SendRawTransaction(ctx, b.Tx)
 	if err != nil {
 		return nil, fmt.Errorf("node refused %s transaction %s: %w", kind, res.TxID, err)
@@ -268,28 +287,36 @@ func (c *Client) Stake(ctx context.Context, w *Wallet, amount uint64, o StakeOpt
 	if amount < p.MinStake {
 		return nil, fmt.Errorf("wallet: stake %s is below the minimum %s", FormatAmount(amount), FormatAmount(p.MinStake))
 	}
+	saved := w.Public()
 	v, vk, err := w.NewValidatorKey(c.cfg.Now())
 	if err != nil {
 		return nil, err
 	}
 	owner, err := w.NewAddress(BranchReceive)
 	if err != nil {
+		w.pub = saved
 		return nil, err
 	}
 	keyFile := o.KeyFile
 	if keyFile == "" && c.cfg.Store != nil {
 		keyFile = filepath.Join(c.cfg.Store.Dir(), fmt.Sprintf("%s-validator-%d.key", w.pub.Name, v.Index))
 	}
-	if keyFile != "" && !o.DryRun {
+	// The key file is written once the transaction is built and signed, before the wallet is
+	// saved and the stake broadcast: a stake never exists without its key on disk.
+	writeKey := func() error {
+		if keyFile == "" {
+			return nil
+		}
 		if err := WriteValidatorKey(keyFile, vk.Serialize()); err != nil {
-			return nil, err
+			return err
 		}
 		w.SetValidatorKeyFile(v.Key, keyFile)
+		return nil
 	}
 	lock := chain.Lock{Kind: chain.LockStake, Key: v.Key, Owner: owner.Key}
-	res, err := c.buildAndSend(ctx, w, "stake", owner.Address, o.SendOptions, func(st *State, rate uint64, change chain.Lock) (TxRequest, error) {
+	res, err := c.buildAndSend(ctx, w, saved, "stake", owner.Address, o.SendOptions, func(st *State, rate uint64, change chain.Lock) (TxRequest, error) {
 		return TxRequest{Outputs: []chain.TxOut{{Value: amount, Lock: lock}}, Coins: st.View.Spendable, FeeRate: rate, Change: change, Available: st.View}, nil
-	})
+	}, writeKey)
 	if err != nil {
 		return nil, err
 	}
@@ -366,7 +393,7 @@ func (c *Client) Unstake(ctx context.Context, w *Wallet, validator *Key32, o Sen
 	if err != nil {
 		return nil, err
 	}
-	return c.buildAndSend(ctx, w, "unstake", "", o, func(st *State, rate uint64, change chain.Lock) (TxRequest, error) {
+	return c.buildAndSend(ctx, w, w.Public(), "unstake", "", o, func(st *State, rate uint64, change chain.Lock) (TxRequest, error) {
 		var pick []UTXO
 		for _, u := range st.View.Staked {
 			if u.Confirmations > 0 && (validator == nil || Key32(u.Lock.Key) == *validator) {
@@ -398,6 +425,7 @@ func (c *Client) Withdraw(ctx context.Context, w *Wallet, o SendOptions) (*TxRes
 	if err != nil && !errors.Is(err, ErrNoStaking) {
 		return nil, err
 	}
+	saved := w.Public()
 	var dest AddressInfo
 	if w.kc != nil {
 		if dest, err = w.NewAddress(BranchReceive); err != nil {
@@ -406,7 +434,7 @@ func (c *Client) Withdraw(ctx context.Context, w *Wallet, o SendOptions) (*TxRes
 	} else {
 		dest = w.pub.Addresses[0]
 	}
-	return c.buildAndSend(ctx, w, "withdraw", dest.Address, o, func(st *State, rate uint64, _ chain.Lock) (TxRequest, error) {
+	return c.buildAndSend(ctx, w, saved, "withdraw", dest.Address, o, func(st *State, rate uint64, _ chain.Lock) (TxRequest, error) {
 		var in []Input
 		var waiting []string
 		for _, u := range st.View.Unbonding {

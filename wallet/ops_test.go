@@ -100,7 +100,7 @@ func TestSendBetweenWallets(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := reopened.Public()
-	if len(p.Journal) != 1 || p.Journal[0].TxID != res.TxID.String() || p.Change != 3 {
+	if len(p.Journal) != 1 || p.Journal[0].TxID != res.TxID.String() || p.Change != 1 { // failed sends derived no lasting change key
 		t.Fatalf("journal %+v change %d", p.Journal, p.Change)
 	}
 	h := c.History(sa, &p)
@@ -122,6 +122,12 @@ func TestStakeUnstakeWithdraw(t *testing.T) {
 
 	if _, err := c.Stake(ctx, w, 99*unitsPerCoin, StakeOptions{}); err == nil || !strings.Contains(err.Error(), "below the minimum 100.00000000") {
 		t.Fatalf("stake below minimum: %v", err)
+	}
+	if _, err := c.Stake(ctx, w, 5000*unitsPerCoin, StakeOptions{}); !errors.Is(err, ErrInsufficientFunds) {
+		t.Fatalf("stake above the balance: %v", err)
+	}
+	if ents, _ := os.ReadDir(s.Dir()); len(ents) != 1 {
+		t.Fatalf("a failed stake left files: %v", ents)
 	}
 	sr, err := c.Stake(ctx, w, 300*unitsPerCoin, StakeOptions{Register: true})
 	if err != nil {
