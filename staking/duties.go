@@ -44,7 +44,9 @@ type Input interface{ isInput() }
 
 // Tick says the clock is at now within slot. In the first half of a slot the duties
 // propose (if a key is the slot's proposer); from the middle of the slot on (or as soon
-// as the slot's block is the head) they vote for the slot's committee.
+// as the slot's block is the head) they vote for the slot's committee. The node ticks at
+// each slot's start and middle; a committee that got neither a mid-slot tick nor the
+// slot's block votes at the next slot's first tick.
 type Tick struct {
 	Slot uint64
 	Now  time.Time
@@ -190,6 +192,13 @@ func (d *Duties) newHead(m NewHead) error {
 
 func (d *Duties) tick(t Tick) error {
 	if t.Slot > d.slot {
+		// Votes of the previous slot not made yet (no mid-slot tick, no block): make them
+		// now, before this slot's block; they are still includable.
+		if prev := d.slot; prev > 0 || headerSlot(d.head) == 0 {
+			if err := d.vote(prev); err != nil {
+				return err
+			}
+		}
 		d.slot = t.Slot
 	}
 	half := d.e.SlotStart(t.Slot).Add(d.e.pos.SlotDuration() / 2)

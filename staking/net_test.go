@@ -25,7 +25,8 @@ type testNet struct {
 	blocks  []*chain.Block // every block produced
 	pending []*chain.Tx    // zero-fee transactions for the next template
 	// hooks
-	onBlock func(b *chain.Block) // called before ProcessBlock (may mutate)
+	onBlock   func(b *chain.Block) // called before ProcessBlock (may mutate)
+	startOnly bool                 // tick only at slot starts (no mid-slot tick)
 }
 
 func newTestNet(t testing.TB, p *genesis.Params) *testNet {
@@ -179,7 +180,7 @@ func (n *testNet) runSlot() {
 	n.pump(start)
 	mid := start.Add(n.e.pos.SlotDuration() / 2)
 	for i := range n.duties {
-		if n.online[i] {
+		if n.online[i] && !n.startOnly {
 			n.step(i, Tick{Slot: n.slot, Now: mid})
 		}
 	}

@@ -276,3 +276,16 @@ func TestTranscriptFinalizedConflictRefused(t *testing.T) {
 		t.Fatal("chain tip moved")
 	}
 }
+
+// TestTranscriptStartTicksOnly: a node that ticks only at slot starts still votes (on the
+// slot's block when it arrives, or at the next slot's tick when it does not, e.g. in the
+// empty slots of the one offline validator of six), and the chain finalizes.
+func TestTranscriptStartTicksOnly(t *testing.T) {
+	n := newTestNet(t, genesis.PosDev(6))
+	n.startOnly = true
+	n.setOnline(5, false)
+	n.runUntilEpoch(6)
+	if f := n.finality(); f.Finalized.Epoch < 3 {
+		t.Fatalf("finalized %d entering epoch 6", f.Finalized.Epoch)
+	}
+}
