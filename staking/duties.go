@@ -396,3 +396,29 @@ func (d *Duties) seeHeader(h *chain.Header) {
 		d.out.Evidence = append(d.out.Evidence, *ev)
 	}
 }
+
+// HeadSource is the part of *chain.Chain that HeadOf reads.
+type HeadSource interface {
+	Tip() (chain.Hash, uint64)
+	TipHeader() *chain.Header
+	State(h chain.Hash) (chain.EngineState, bool)
+}
+
+// HeadOf builds the NewHead input for the chain's current tip (the node steps it into
+// Duties after every ProcessBlock or Reconsider that moved the tip).
+func HeadOf(c HeadSource) (NewHead, error) {
+	tip, _ := c.Tip()
+	es, ok := c.State(tip)
+	if !ok {
+		return NewHead{}, fmt.Errorf("staking: no engine state for tip %s", tip)
+	}
+	st, err := asState(es)
+	if err != nil {
+		return NewHead{}, err
+	}
+	h := c.TipHeader()
+	if h == nil || h.Hash() != tip {
+		return NewHead{}, fmt.Errorf("staking: tip moved while reading it")
+	}
+	return NewHead{Hash: tip, Header: h, State: st}, nil
+}

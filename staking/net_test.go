@@ -95,9 +95,11 @@ func (n *testNet) template(req TemplateRequest) (*chain.Block, error) {
 }
 
 func (n *testNet) headInput() NewHead {
-	tip, _ := n.c.Tip()
-	st, _ := n.c.State(tip)
-	return NewHead{Hash: tip, Header: n.c.TipHeader(), State: st.(*State)}
+	h, err := HeadOf(n.c)
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	return h
 }
 
 func (n *testNet) step(i int, in Input) {
