@@ -95,13 +95,11 @@ type Built struct {
 	Change int // index of the change output, -1 if none
 }
 
-// estimateSize returns the signed size of a tx with these inputs and outputs.
+// estimateSize returns the exact signed size of a tx with nIn ordinary inputs and outs: the
+// size of the outputs-only encoding plus nIn signed inputs and the input-count varint.
 func estimateSize(nIn int, outs []chain.TxOut) int {
-	tx := &chain.Tx{Version: 1, Inputs: make([]chain.TxIn, nIn), Outputs: outs}
-	for i := range tx.Inputs {
-		tx.Inputs[i].Witness = make([]byte, chain.WitnessSize)
-	}
-	return tx.SerializeSize()
+	base := (&chain.Tx{Outputs: outs}).SerializeSize()
+	return base - chain.VarintSize(0) + chain.VarintSize(uint64(nIn)) + nIn*inputSize
 }
 
 // BuildTx selects coins and builds the transaction req describes. Selection is

@@ -253,3 +253,62 @@ func TestCoinView(t *testing.T) {
 		t.Fatal("maturity rule")
 	}
 }
+
+func TestEstimateSizeExact(t *testing.T) {
+	var k [32]byte
+	outs := []chain.TxOut{{Value: 1, Lock: chain.PayTo(k)}, {Value: 2, Lock: chain.Lock{Kind: chain.LockStake, Key: k, Owner: k}},
+		{Value: 3, Lock: chain.Lock{Kind: chain.LockUnbonding, Key: k, Owner: k, Release: 9}}}
+	for _, n := range []int{0, 1, 2, 252, 253, 300} {
+		tx := &chain.Tx{Version: 1, Outputs: outs, Inputs: make([]chain.TxIn, n)}
+		for i := range tx.Inputs {
+			tx.Inputs[i].Witness = make([]byte, chain.WitnessSize)
+		}
+		if got, want := estimateSize(n, outs), len(tx.Bytes()); got != want {
+			t.Fatalf("%d inputs: estimate %d, encoded %d", n, got, want)
+		}
+	}
+}
+
+// BenchmarkBuildAndSign selects from 2,000 coins (the worst case: largest-first needs most of
+// them) and signs the result.
+func BenchmarkBuildAndSign(b *testing.B) {
+	s, _ := NewStore(StoreConfig{Dir: b.TempDir(), Scrypt: fastScrypt})
+	w, err := s.Create([]byte("pw"), CreateOptions{Name: "b", Network: "pow-dev", Prefix: "clpow", Mnemonic: testMnemonic})
+	if err != nil {
+		b.Fatal(err)
+	}
+	lock := chain.PayTo(w.Public().Addresses[0].Key)
+	var coins []UTXO
+	var total uint64
+	for i := 0; i < 2000; i++ {
+		u := coin(byte(i), uint32(i), 100_000+uint64(i), lock, 1)
+		coins = append(coins, u)
+		total += u.Value
+	}
+	amount := total / 2
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		bt, err := BuildTx(TxRequest{Outputs: []chain.TxOut{{Value: amount, Lock: lock}}, Coins: coins, FeeRate: 1, Change: lock})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := w.Sign(bt); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(len(bt.Tx.Inputs)), "inputs")
+	}
+}
+
+// BenchmarkKeystoreOpen measures unlocking a wallet at the default scrypt cost (N=2^17).
+func BenchmarkKeystoreOpen(b *testing.B) {
+	s, _ := NewStore(StoreConfig{Dir: b.TempDir()})
+	if _, err := s.Create([]byte("pw"), CreateOptions{Name: "b", Network: "pow-dev", Prefix: "clpow", Mnemonic: testMnemonic}); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := s.Open("b", []byte("pw")); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -24,7 +24,7 @@
 // One file per wallet, <dir>/<name>.wallet, a versioned JSON envelope:
 //
 //	{"version":1,
-//	 "kdf":{"name":"scrypt","n":262144,"r":8,"p":1,"salt":hex},
+//	 "kdf":{"name":"scrypt","n":131072,"r":8,"p":1,"salt":hex},
 //	 "cipher":{"name":"xchacha20-poly1305","nonce":hex},
 //	 "check":hex,            SHA-256 of the second half of the scrypt output
 //	 "public":{...},         name, network, prefix, addresses, validator keys, journal

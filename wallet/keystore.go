@@ -32,7 +32,7 @@ const (
 	scryptKeyLen     = 64 // 32 bytes AEAD key, 32 bytes password check
 	maxScryptMemory  = 1 << 30
 	maxWalletFile    = 16 << 20
-	defaultScryptLog = 18
+	defaultScryptLog = 17
 )
 
 // Keystore errors; match them with errors.Is.
@@ -55,7 +55,8 @@ type ScryptParams struct {
 	P int `json:"p"`
 }
 
-// DefaultScrypt is what new wallets use: N=2^18, r=8, p=1 (256 MiB, about a second).
+// DefaultScrypt is what new wallets use: N=2^17, r=8, p=1 (128 MiB, about a second on a
+// loaded 2-core machine; every file records its own parameters).
 var DefaultScrypt = ScryptParams{N: 1 << defaultScryptLog, R: 8, P: 1}
 
 func (p ScryptParams) check() error {

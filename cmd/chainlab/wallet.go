@@ -40,7 +40,7 @@ func walletFlags() []cli.Flag {
 		&cli.StringFlag{Name: "rpc-cookie", Usage: "node cookie file (default <datadir>/.cookie with --datadir)"},
 		&cli.StringFlag{Name: "datadir", EnvVars: []string{"CHAINLAB_DATADIR"}, Usage: "node data directory (for its cookie file)"},
 		&cli.DurationFlag{Name: "timeout", Value: 10 * time.Minute, Usage: "timeout of the whole command"},
-		&cli.IntFlag{Name: "scrypt-log-n", Value: 18, Hidden: true, Usage: "log2 of scrypt N for new wallets (tests use less)"},
+		&cli.IntFlag{Name: "scrypt-log-n", Value: 17, Hidden: true, Usage: "log2 of scrypt N for new wallets (tests use less)"},
 	}
 }
 
