@@ -372,6 +372,13 @@ func (c *Client) validatorBalances(ctx context.Context) (map[Key32]ValidatorStat
 	if c.cfg.Staking == nil {
 		return nil, ErrNoStaking
 	}
+	p, err := c.cfg.Node.Params(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if p.Engine != "pos" {
+		return nil, fmt.Errorf("%w (engine %q)", ErrNoStaking, p.Engine)
+	}
 	vs, err := c.cfg.Staking.Validators(ctx)
 	if err != nil {
 		return nil, err

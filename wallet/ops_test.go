@@ -222,3 +222,23 @@ func TestEstimateFeeRate(t *testing.T) {
 		t.Fatalf("pool fits: %d", r)
 	}
 }
+
+func TestStakingOnPoW(t *testing.T) {
+	f := newFakeNode("pow")
+	s := newTestStore(t)
+	w := createTestWallet(t, s, "w")
+	c := newClient(t, f, s)
+	ctx := context.Background()
+	if _, err := c.Stake(ctx, w, 100*unitsPerCoin, StakeOptions{}); !errors.Is(err, ErrNoStaking) {
+		t.Errorf("stake: %v", err)
+	}
+	if _, err := c.Unstake(ctx, w, nil, SendOptions{}); !errors.Is(err, ErrNoStaking) {
+		t.Errorf("unstake: %v", err)
+	}
+	if _, err := c.Withdraw(ctx, w, SendOptions{}); !errors.Is(err, ErrNothingToDo) {
+		t.Errorf("withdraw: %v", err)
+	}
+	if len(w.Public().Addresses) != 1 || len(w.Public().Validators) != 0 {
+		t.Errorf("failed operations left keys: %+v", w.Public())
+	}
+}
