@@ -221,3 +221,44 @@ func TestBlockRules(t *testing.T) {
 		})
 	}
 }
+
+// A mutated copy (CVE-2012-2459) is rejected without poisoning the hash: the genuine block
+// with the same header is accepted afterwards.
+func TestMutatedBlockDoesNotPoisonHash(t *testing.T) {
+	c, _ := chaintest.NewMemChain(t, nil)
+	b := chaintest.NewBuilder(c.Params())
+	t1, t2 := payTx(b, 0, 1e8, 0), payTx(b, 1, 1e8, 0)
+	good := b.Block(b.Genesis.Hash(), []*chain.Tx{t1, t2}, 0)
+	bad := *good
+	bad.Txs = append(append([]*chain.Tx(nil), good.Txs...), t2)
+	if bad.Hash() != good.Hash() {
+		t.Fatal("mutation changed the header")
+	}
+	if _, err := c.ProcessBlock(&bad, chaintest.Now()); !errors.Is(err, chain.ErrMerkleMutation) {
+		t.Fatalf("mutated: %v", err)
+	}
+	if c.IsKnownInvalid(good.Hash()) {
+		t.Fatal("hash marked invalid by a mutated copy")
+	}
+	if res := mustProcess(t, c, good); res.Status != chain.StatusMainChain {
+		t.Fatalf("genuine block: %+v", res)
+	}
+}
+
+// A block failing contextual validation on the tip is reported with its own kind, stays
+// stored as invalid, and the tip does not move.
+func TestInvalidExtensionReported(t *testing.T) {
+	c, _ := chaintest.NewMemChain(t, nil)
+	b := chaintest.NewBuilder(c.Params())
+	bad := b.Block(b.Genesis.Hash(), nil, 1)
+	res, err := c.ProcessBlock(bad, chaintest.Now())
+	if !errors.Is(err, chain.ErrBadCoinbaseValue) || res == nil || res.NewTip != b.Genesis.Hash() {
+		t.Fatalf("got %v %+v", err, res)
+	}
+	if _, err := c.ProcessBlock(bad, chaintest.Now()); !errors.Is(err, chain.ErrKnownInvalid) {
+		t.Fatalf("resubmitted: %v", err)
+	}
+	if tips := c.Tips(); len(tips) != 2 || tips[1].Status != "invalid" {
+		t.Fatalf("tips %+v", tips)
+	}
+}
