@@ -164,15 +164,15 @@ func (tn *testNet) heights() string {
 	return s
 }
 
-func runSuite(t *testing.T, mk chainMaker) {
+func runSuite(t *testing.T, mk chainMaker, syncBlocks int) {
 	t.Run("RelayThreeNodes", func(t *testing.T) { testRelayThreeNodes(t, mk) })
 	t.Run("LineOfFiveConverges", func(t *testing.T) { testLineConverges(t, mk) })
-	t.Run("LateNodeSyncs", func(t *testing.T) { testLateNodeSyncs(t, mk, 300) })
+	t.Run("LateNodeSyncs", func(t *testing.T) { testLateNodeSyncs(t, mk, syncBlocks) })
 	t.Run("PartitionHeal", func(t *testing.T) { testPartitionHeal(t, mk) })
 	t.Run("InvalidBlockBans", func(t *testing.T) { testInvalidBlockBans(t, mk) })
 }
 
-func TestNetworkFakeChain(t *testing.T) { runSuite(t, fakeMaker) }
+func TestNetworkFakeChain(t *testing.T) { runSuite(t, fakeMaker, 300) }
 
 func testRelayThreeNodes(t *testing.T, mk chainMaker) {
 	tn := newTestNet(t, mk, 3)

@@ -74,4 +74,22 @@ func (c *realChain) addLocal(tx *chain.Tx) error {
 	return err
 }
 
-func TestNetworkRealChain(t *testing.T) { runSuite(t, realMaker) }
+// TestNetworkRealChain runs the suite on the real chain; the late node syncs 2,000 blocks.
+func TestNetworkRealChain(t *testing.T) { runSuite(t, realMaker, 2000) }
+
+// realDiskMaker is the real chain on a LevelDB store in a temp dir.
+func realDiskMaker(t testing.TB) testChain {
+	st, err := chain.OpenStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := chaintest.NewMemChain(t, &chain.Config{Store: st})
+	mp, err := chain.NewMempool(chain.MempoolConfig{Chain: c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &realChain{Chain: c, pool: mp}
+}
+
+// TestLateNodeSyncsDiskStore: a node with an empty LevelDB datadir catches up.
+func TestLateNodeSyncsDiskStore(t *testing.T) { testLateNodeSyncs(t, realDiskMaker, 500) }
