@@ -320,6 +320,7 @@ func (e *Engine) Apply(r chain.HeaderReader, b *chain.Block, ctx *chain.ApplyCon
 	max := e.p.BlockSubsidy(ctx.Height) + ctx.Fees + uint64(len(b.Votes))*e.pos.ProposerVoteReward + whistle
 	ctx.MaxCoinbase = max
 	ctx.State = st
+	e.fc.sawEpoch(ep)
 	for i := range b.Votes {
 		e.fc.onVerifiedVote(&b.Votes[i])
 	}

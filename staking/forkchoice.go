@@ -22,6 +22,7 @@ type forkChoice struct {
 	latest    map[[32]byte]latestMsg
 	justified chain.Checkpoint
 	finalized chain.Checkpoint
+	maxEpoch  uint64 // highest epoch of a block applied: bounds gossip votes' targets
 }
 
 func newForkChoice(g *State, gh chain.Hash) *forkChoice {
@@ -37,6 +38,12 @@ func newForkChoice(g *State, gh chain.Hash) *forkChoice {
 func (fc *forkChoice) learnKey(k [32]byte) {
 	fc.mu.Lock()
 	fc.keys[k] = true
+	fc.mu.Unlock()
+}
+
+func (fc *forkChoice) sawEpoch(e uint64) {
+	fc.mu.Lock()
+	fc.maxEpoch = max(fc.maxEpoch, e)
 	fc.mu.Unlock()
 }
 
@@ -62,6 +69,14 @@ func (e *Engine) OnVote(v *chain.Vote) error {
 	}
 	if v.Target.Epoch != v.Slot/e.pos.EpochSlots {
 		return chain.NewRuleError(chain.ErrBadVote, "target epoch %d for slot %d", v.Target.Epoch, v.Slot)
+	}
+	// A vote far beyond any block seen would pin the validator's latest message (phase0
+	// on_attestation only takes current or previous epoch targets).
+	e.fc.mu.Lock()
+	horizon := e.fc.maxEpoch + 2
+	e.fc.mu.Unlock()
+	if v.Target.Epoch > horizon {
+		return chain.NewRuleError(chain.ErrBadVote, "target epoch %d beyond %d", v.Target.Epoch, horizon)
 	}
 	h := v.Hash()
 	if !e.sigs.has(h) {

@@ -186,7 +186,7 @@ func TestOnVoteConcurrent(t *testing.T) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			for s := uint64(8); s < 40; s++ {
+			for s := uint64(8); s < 32; s++ {
 				v := n.signRaw(i, chain.Vote{Slot: s, Head: tip, Target: chain.Checkpoint{Epoch: s / 8}})
 				if err := n.e.OnVote(&v); err != nil {
 					t.Error(err)
@@ -200,10 +200,14 @@ func TestOnVoteConcurrent(t *testing.T) {
 		}
 	}
 	wg.Wait()
-	bad := n.signRaw(0, chain.Vote{Slot: 50, Head: tip, Target: chain.Checkpoint{Epoch: 6}})
+	bad := n.signRaw(0, chain.Vote{Slot: 20, Head: tip, Target: chain.Checkpoint{Epoch: 2}})
 	bad.Sig[3] ^= 1
 	if err := n.e.OnVote(&bad); !errors.Is(err, chain.ErrBadVote) {
 		t.Fatalf("bad gossip vote: %v", err)
+	}
+	far := n.signRaw(0, chain.Vote{Slot: 800, Head: tip, Target: chain.Checkpoint{Epoch: 100}})
+	if err := n.e.OnVote(&far); !errors.Is(err, chain.ErrBadVote) {
+		t.Fatalf("far-future gossip vote: %v", err)
 	}
 }
 
