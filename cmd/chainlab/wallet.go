@@ -34,11 +34,11 @@ func walletFlags() []cli.Flag {
 		&cli.StringFlag{Name: "wallet", Aliases: []string{"w"}, Value: "default", EnvVars: []string{envWalletName}, Usage: "wallet name"},
 		&cli.StringFlag{Name: "password-file", Usage: "read the wallet password from this file (else $" + envWalletPassword + ", else a prompt)"},
 		&cli.BoolFlag{Name: "json", Usage: "print JSON instead of tables"},
-		&cli.StringFlag{Name: "rpc", Value: "127.0.0.1:8332", EnvVars: []string{"CHAINLAB_RPC"}, Usage: "node RPC host:port or URL"},
+		&cli.StringFlag{Name: "rpc", Value: "127.0.0.1:18443", EnvVars: []string{"CHAINLAB_RPC"}, Usage: "node RPC host:port or URL (chainlab node's default)"},
 		&cli.StringFlag{Name: "rpc-user", EnvVars: []string{"CHAINLAB_RPC_USER"}},
 		&cli.StringFlag{Name: "rpc-password", EnvVars: []string{"CHAINLAB_RPC_PASSWORD"}},
 		&cli.StringFlag{Name: "rpc-cookie", Usage: "node cookie file (default <datadir>/.cookie with --datadir)"},
-		&cli.StringFlag{Name: "datadir", EnvVars: []string{"CHAINLAB_DATADIR"}, Usage: "node data directory (for its cookie file)"},
+		&cli.StringFlag{Name: "datadir", EnvVars: []string{"CHAINLAB_DATADIR"}, Usage: "node data directory, for its .cookie (default ~/.chainlab, as chainlab node)"},
 		&cli.DurationFlag{Name: "timeout", Value: 10 * time.Minute, Usage: "timeout of the whole command"},
 		&cli.IntFlag{Name: "scrypt-log-n", Value: 17, Hidden: true, Usage: "log2 of scrypt N for new wallets (tests use less)"},
 	}
@@ -205,6 +205,13 @@ func connect(c *cli.Context, store *wallet.Store) (*walletSession, error) {
 		opts = append(opts, rpc.WithCookieFile(c.String("rpc-cookie")))
 	case c.String("datadir") != "":
 		opts = append(opts, rpc.WithCookieFile(filepath.Join(c.String("datadir"), ".cookie")))
+	default:
+		// The node's default datadir: use its cookie when it is there.
+		if home, err := os.UserHomeDir(); err == nil {
+			if cp := filepath.Join(home, ".chainlab", ".cookie"); fileExists(cp) {
+				opts = append(opts, rpc.WithCookieFile(cp))
+			}
+		}
 	}
 	rc, err := rpc.NewClient(c.String("rpc"), opts...)
 	if err != nil {
@@ -218,6 +225,11 @@ func connect(c *cli.Context, store *wallet.Store) (*walletSession, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), c.Duration("timeout"))
 	return &walletSession{client: wc, node: n, rpc: rc, ctx: ctx, cancel: cancel}, nil
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 func out(c *cli.Context) io.Writer {
