@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"runtime/debug"
 	"strconv"
@@ -26,7 +25,6 @@ type method struct {
 	args     []string // parameter names in positional order
 	required int      // how many leading args are required
 	help     string   // one-line summary after the signature
-	long     bool     // may run long (generatetoaddress): no RequestTimeout
 	fn       func(c *call) (any, error)
 }
 
@@ -47,13 +45,11 @@ func (s *Server) handleBody(ctx context.Context, body []byte, out *bytes.Buffer)
 		return s.handleBatch(ctx, body, out, nil)
 	}
 	var req request
-	if err := json.Unmarshal(body, &req); err != nil {
-		e := errInvalidRequest
-		var se *json.SyntaxError
-		if errors.As(err, &se) || len(body) == 0 {
-			e = errParse
-		}
+	if e := parseRequest(body, &req); e != nil {
 		out.Write(appendResponse(out.AvailableBuffer(), false, nil, nil, e))
+		if e.Code == CodeInvalidRequest {
+			return http.StatusBadRequest
+		}
 		return http.StatusInternalServerError
 	}
 	v2, _, rerr := s.exec(ctx, &req, out, nil)
@@ -92,8 +88,8 @@ func (s *Server) handleBatch(ctx context.Context, body []byte, out *bytes.Buffer
 			out.WriteByte(',')
 		}
 		var req request
-		if err := json.Unmarshal(raw, &req); err != nil {
-			out.Write(appendResponse(out.AvailableBuffer(), true, nil, nil, errInvalidRequest))
+		if e := parseRequest(raw, &req); e != nil {
+			out.Write(appendResponse(out.AvailableBuffer(), true, nil, nil, e))
 			continue
 		}
 		if _, wrote, _ := s.exec(ctx, &req, out, ws); !wrote {
@@ -156,11 +152,6 @@ func (s *Server) invoke(ctx context.Context, req *request, ws *wsReq) (result an
 	p, perr := parseParams(m, req.Params)
 	if perr != nil {
 		return nil, perr
-	}
-	if !m.long {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, s.cfg.RequestTimeout)
-		defer cancel()
 	}
 	defer func() {
 		if r := recover(); r != nil {

@@ -34,8 +34,9 @@
 // static User/Password. Credentials are compared as SHA-256 digests with
 // crypto/subtle.ConstantTimeCompare. Limits: MaxBodyBytes (HTTP 413 with a -32600 error
 // body), MaxBatch (-32600), MaxConns open connections (Accept waits), WorkQueue concurrent
-// HTTP requests (HTTP 503, as Core's work queue), RequestTimeout per call (context
-// deadline; generatetoaddress is exempt), Read/Write/Idle timeouts, websocket message size,
+// HTTP requests (HTTP 503, as Core's work queue), Read/Write/Idle timeouts (handlers are
+// non-blocking reads of chain state; generatetoaddress runs under the request context and
+// stops when the client goes away), websocket message size,
 // subscriptions and in-flight calls per connection. A panicking handler returns -32603 and
 // the server carries on.
 //

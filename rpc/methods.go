@@ -48,7 +48,7 @@ func methodList() []*method {
 		{name: "validateaddress", args: []string{"address"}, required: 1, fn: validateAddress, help: "check an address"},
 		// Mining (Bitcoin Core).
 		{name: "getmininginfo", fn: getMiningInfo, help: "mining state"},
-		{name: "generatetoaddress", args: []string{"nblocks", "address", "maxtries"}, required: 2, long: true, fn: generateToAddress, help: "mine blocks now (PoW) paying address; returns their hashes"},
+		{name: "generatetoaddress", args: []string{"nblocks", "address", "maxtries"}, required: 2, fn: generateToAddress, help: "mine blocks now (PoW) paying address; returns their hashes"},
 		// Network (Bitcoin Core).
 		{name: "getnetworkinfo", fn: getNetworkInfo, help: "p2p state"},
 		{name: "getpeerinfo", fn: getPeerInfo, help: "connected peers"},

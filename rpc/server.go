@@ -52,7 +52,6 @@ type Config struct {
 	MaxBatch       int           // max requests in one batch (default 1000)
 	MaxConns       int           // max open HTTP+websocket connections (default 256)
 	WorkQueue      int           // max requests executing at once (default 64); more get 503
-	RequestTimeout time.Duration // per-request context deadline (default 30 s)
 	ReadTimeout    time.Duration // HTTP read timeout (default 30 s)
 	WriteTimeout   time.Duration // HTTP write timeout (default 10 min, for generatetoaddress)
 	IdleTimeout    time.Duration // keep-alive idle timeout (default 2 min)
@@ -124,7 +123,6 @@ func New(cfg Config) (*Server, error) {
 	setDefault(&cfg.MaxBatch, 1000)
 	setDefault(&cfg.MaxConns, 256)
 	setDefault(&cfg.WorkQueue, 64)
-	setDefault(&cfg.RequestTimeout, 30*time.Second)
 	setDefault(&cfg.ReadTimeout, 30*time.Second)
 	setDefault(&cfg.WriteTimeout, 10*time.Minute)
 	setDefault(&cfg.IdleTimeout, 2*time.Minute)

@@ -342,11 +342,7 @@ func (c *wsConn) handle(data []byte) {
 		c.s.handleBatch(c.ctx, trimmed, out, req)
 	} else {
 		var r request
-		if err := json.Unmarshal(trimmed, &r); err != nil {
-			e := errInvalidRequest
-			if _, ok := err.(*json.SyntaxError); ok || len(trimmed) == 0 {
-				e = errParse
-			}
+		if e := parseRequest(trimmed, &r); e != nil {
 			out.Write(appendResponse(out.AvailableBuffer(), true, nil, nil, e))
 		} else {
 			c.s.exec(c.ctx, &r, out, req)
