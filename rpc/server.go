@@ -48,13 +48,13 @@ type Config struct {
 	// Version is reported by getnetworkinfo subversion when Net is nil.
 	Version string
 
-	MaxBodyBytes   int64         // request body limit (default 16 MiB)
-	MaxBatch       int           // max requests in one batch (default 1000)
-	MaxConns       int           // max open HTTP+websocket connections (default 256)
-	WorkQueue      int           // max requests executing at once (default 64); more get 503
-	ReadTimeout    time.Duration // HTTP read timeout (default 30 s)
-	WriteTimeout   time.Duration // HTTP write timeout (default 10 min, for generatetoaddress)
-	IdleTimeout    time.Duration // keep-alive idle timeout (default 2 min)
+	MaxBodyBytes int64         // request body limit (default 16 MiB)
+	MaxBatch     int           // max requests in one batch (default 1000)
+	MaxConns     int           // max open HTTP+websocket connections (default 256)
+	WorkQueue    int           // max requests executing at once (default 64); more get 503
+	ReadTimeout  time.Duration // HTTP read timeout (default 30 s)
+	WriteTimeout time.Duration // HTTP write timeout (default 10 min, for generatetoaddress)
+	IdleTimeout  time.Duration // keep-alive idle timeout (default 2 min)
 
 	WSMaxMessage       int64 // websocket message limit (default MaxBodyBytes)
 	WSSendQueue        int   // per-connection queued messages before events are dropped (default 1024)
