@@ -183,7 +183,7 @@ loop:
 	}
 	fmt.Fprintf(e.cfg.Progress, "%s: recounting the chains from the nodes\n", m.Name)
 	rctx, rcancel := context.WithTimeout(ctx, 2*time.Minute)
-	gt, err := e.recount(rctx)
+	gt, err := e.recount(rctx, e.rec.announced())
 	rcancel()
 	if err != nil {
 		return nil, fmt.Errorf("lab: recount: %w", err)

@@ -276,7 +276,9 @@ func plotLatency(ss []Series) (*plot.Plot, error) {
 	if !any {
 		return nil, nil
 	}
+	// Propagation sits at the far left and finality at the right: the legend goes between.
 	p.Legend.Left = true
+	p.Legend.XOffs = 2 * vg.Inch
 	return p, nil
 }
 

@@ -88,6 +88,13 @@ func (r *recorder) add(i int, ev NodeEvent) {
 	}
 }
 
+// announced lists the hashes of every block a newblock event named.
+func (r *recorder) announced() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.order...)
+}
+
 func (r *recorder) addTx(ev TxEvent) {
 	r.mu.Lock()
 	r.txs = append(r.txs, ev)

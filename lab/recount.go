@@ -33,7 +33,10 @@ func (e *Experiment) producerOf(proposer, payee string) int {
 
 // recount reads every running node's main chain and side branches, every block once, and
 // each node's own first-receive time of each block it has.
-func (e *Experiment) recount(ctx context.Context) (*recount, error) {
+//
+// announced are the block hashes the live events named; any the walk did not reach is
+// looked up on every node too, so the recount is a superset of what was announced.
+func (e *Experiment) recount(ctx context.Context, announced []string) (*recount, error) {
 	type nodeView struct {
 		i      int
 		c      NodeClient
@@ -109,6 +112,20 @@ func (e *Experiment) recount(ctx context.Context) (*recount, error) {
 					order = append(order, h)
 				}
 				h = blk.Header.Prev.String()
+			}
+		}
+	}
+	for _, h := range announced {
+		if known[h] {
+			continue
+		}
+		for _, v := range views {
+			if _, err := v.c.Block(ctx, h); err == nil {
+				have[v.i][h] = true
+				if !known[h] {
+					known[h] = true
+					order = append(order, h)
+				}
 			}
 		}
 	}

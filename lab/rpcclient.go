@@ -54,7 +54,8 @@ func (r *RPCClient) BranchTips(ctx context.Context) ([]string, error) {
 	}
 	var out []string
 	for _, t := range tips {
-		if t.Status != "active" && t.Status != "invalid" && t.Status != "headers-only" && t.Status != "valid-headers" {
+		// valid-fork and valid-headers tips have bodies; headers-only and invalid do not count.
+		if t.Status == "valid-fork" || t.Status == "valid-headers" {
 			out = append(out, t.Hash)
 		}
 	}
