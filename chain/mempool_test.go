@@ -506,3 +506,52 @@ func TestMempoolAddRacesUpdate(t *testing.T) {
 		t.Fatalf("mined %d + pool %d != %d", mined, e.pool.Count(), len(txs))
 	}
 }
+
+func TestMempoolExpireAndRemoveTakeDescendants(t *testing.T) {
+	e := newPoolEnv(t, nil, chain.MempoolConfig{})
+	old := e.genesisPay(0, genesis.Coin, 1000)
+	oldChild := spendOut(old, 0, chaintest.Key(7), 1000)
+	if _, err := e.pool.Add(old, e.now.Add(-2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	e.add(oldChild) // young, but rides on an expiring parent
+	young := e.genesisPay(1, genesis.Coin, 1000)
+	e.add(young)
+	if n := e.pool.Expire(e.now.Add(-time.Hour)); n != 2 {
+		t.Fatalf("expired %d, want parent + child", n)
+	}
+	if e.pool.Count() != 1 || !e.pool.Has(young.TxID()) {
+		t.Fatal("wrong survivors")
+	}
+	if n := e.pool.Remove(young.TxID()); n != 1 || e.pool.Count() != 0 || e.pool.Bytes() != 0 {
+		t.Fatalf("remove %d", n)
+	}
+	if n := e.pool.Remove(young.TxID()); n != 0 {
+		t.Fatal("removed twice")
+	}
+	// Its input is free again.
+	e.add(e.genesisPay(1, genesis.Coin, 3000))
+}
+
+func TestNewMempoolConfig(t *testing.T) {
+	if _, err := chain.NewMempool(chain.MempoolConfig{}); err == nil {
+		t.Fatal("nil chain accepted")
+	}
+	c, _ := chaintest.NewMemChain(t, nil)
+	if _, err := chain.NewMempool(chain.MempoolConfig{Chain: c, MaxBytes: -1}); err == nil {
+		t.Fatal("negative size accepted")
+	}
+	m, err := chain.NewMempool(chain.MempoolConfig{Chain: c, NoMinFee: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info := m.Info(); info.MinFeeRate != 0 || info.MaxBytes != chain.DefaultMempoolBytes {
+		t.Fatalf("defaults %+v", info)
+	}
+	// Zero-fee transactions pass with NoMinFee (and no dust floor).
+	b := chaintest.NewBuilder(c.Params())
+	op, out := b.GenesisCoin(0)
+	if _, err := m.Add(chaintest.Pay(op, out, chaintest.Key(0), chaintest.PubKey(7), out.Value, 0), chaintest.Now()); err != nil {
+		t.Fatal(err)
+	}
+}

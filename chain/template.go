@@ -38,7 +38,8 @@ var ErrTemplate = errors.New("chain: cannot build a block template")
 //  4. coinbase for height tip+1 with req.Extra paying req.PayTo exactly what the engine
 //     allows (ApplyContext.MaxCoinbase from Engine.Apply on the candidate block: subsidy +
 //     fees, or the engine's own limit);
-//  5. merkle root, and (PoS) the seal's vote root over req.Votes and req.Slashings.
+//  5. merkle root, and (PoS) the seal's vote root over req.Votes and req.Slashings (both
+//     dropped, with a warning, when the engine refuses them).
 //
 // The result passes ProcessBlock once sealed (PoW: nonce search; PoS: proposer signature).
 func (c *Chain) NewTemplate(src TxSource, req TemplateRequest) (*Block, error) {
@@ -129,15 +130,20 @@ func (c *Chain) NewTemplate(src TxSource, req TemplateRequest) (*Block, error) {
 	if err := c.engine.Prepare(c.view(), hdr, parentState, req.Now); err != nil {
 		return nil, fmt.Errorf("%w: engine prepare: %w", ErrTemplate, err)
 	}
-	if hdr.Seal != nil {
-		hdr.Seal.VoteRoot = blk.ComputeVoteRoot()
-	}
 
-	// The coinbase limit comes from the engine, applied to the candidate block itself.
+	// The coinbase limit comes from the engine, applied to the candidate block itself. If
+	// the engine refuses the requested votes or slashings (stale or already included), the
+	// block is built without them rather than missing its slot.
 	cb := NewCoinbase(height, req.Extra, []TxOut{{Value: 0, Lock: PayTo(req.PayTo)}})
 	blk.Txs[0] = cb
-	ctx := &ApplyContext{Height: height, View: c.utxo, Parent: parentState, Fees: fees}
-	if err := c.engine.Apply(c.view(), blk, ctx); err != nil {
+	ctx, err := c.applyTemplate(blk, height, parentState, fees)
+	if err != nil && (len(blk.Votes) > 0 || len(blk.Slashings) > 0) && isRuleError(err) {
+		c.log.Warn("template: engine refused the votes/slashings, building without them",
+			"height", height, "votes", len(blk.Votes), "slashings", len(blk.Slashings), "err", err)
+		blk.Votes, blk.Slashings = nil, nil
+		ctx, err = c.applyTemplate(blk, height, parentState, fees)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("%w: engine apply: %w", ErrTemplate, err)
 	}
 	cb.Outputs[0].Value = ctx.MaxCoinbase
@@ -146,4 +152,16 @@ func (c *Chain) NewTemplate(src TxSource, req TemplateRequest) (*Block, error) {
 		return nil, fmt.Errorf("%w: template is %d bytes, limit %d", ErrTemplate, n, maxSize)
 	}
 	return blk, nil
+}
+
+// applyTemplate sets the seal's vote root (PoS) and runs Engine.Apply on the candidate.
+func (c *Chain) applyTemplate(blk *Block, height uint64, parentState EngineState, fees uint64) (*ApplyContext, error) {
+	if blk.Header.Seal != nil {
+		blk.Header.Seal.VoteRoot = blk.ComputeVoteRoot()
+	}
+	ctx := &ApplyContext{Height: height, View: c.utxo, Parent: parentState, Fees: fees}
+	if err := c.engine.Apply(c.view(), blk, ctx); err != nil {
+		return nil, err
+	}
+	return ctx, nil
 }

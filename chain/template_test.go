@@ -115,3 +115,29 @@ func TestTemplateSkipsStalePoolTxs(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// voteRefusingEngine is the test engine with an Apply that refuses any vote, as a PoS
+// engine does with a stale or duplicate one.
+type voteRefusingEngine struct{ *chaintest.Engine }
+
+func (e voteRefusingEngine) Apply(r chain.HeaderReader, b *chain.Block, ctx *chain.ApplyContext) error {
+	if len(b.Votes) > 0 {
+		return chain.NewRuleError(chain.ErrBadVote, "refused")
+	}
+	return e.Engine.Apply(r, b, ctx)
+}
+
+func TestTemplateDropsVotesTheEngineRefuses(t *testing.T) {
+	p := chaintest.Params()
+	c, _ := chaintest.NewMemChain(t, &chain.Config{Params: p, Engine: voteRefusingEngine{chaintest.NewEngine(p)}})
+	blk, err := c.NewTemplate(nil, chain.TemplateRequest{PayTo: chaintest.PubKey(1), Votes: []chain.Vote{{Slot: 1}}, Now: chaintest.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(blk.Votes) != 0 {
+		t.Fatal("refused votes kept in the template")
+	}
+	if _, err := c.ProcessBlock(blk, chaintest.Now()); err != nil {
+		t.Fatal(err)
+	}
+}
