@@ -13,21 +13,18 @@ import (
 	"chainlab/chain"
 )
 
-// TemplateRequest is what a proposer asks of its block template: the same fields as
-// chain.TemplateRequest, so the node's TemplateFunc is a one-line adapter to
-// chain.NewTemplate (kept here so staking does not depend on the chain driver's API).
-type TemplateRequest struct {
-	PayTo     [32]byte
-	Extra     []byte
-	Votes     []chain.Vote
-	Slashings []chain.Evidence
-	Now       time.Time
-}
+// TemplateRequest is chain.TemplateRequest (an alias kept for callers written against the
+// earlier staking-local type).
+type TemplateRequest = chain.TemplateRequest
 
 // TemplateFunc builds an unsealed block on the current head for req (the node passes a
-// closure over chain.NewTemplate and its mempool). The block's header must have been
-// through Engine.Prepare with req.Now; Duties sets the vote root and signs.
-type TemplateFunc func(req TemplateRequest) (*chain.Block, error)
+// closure over chain.NewTemplate and its mempool:
+//
+//	func(r chain.TemplateRequest) (*chain.Block, error) { return c.NewTemplate(mempool, r) }
+//
+// The block's header must have been through Engine.Prepare with req.Now; Duties sets the
+// vote root again and signs.
+type TemplateFunc func(req chain.TemplateRequest) (*chain.Block, error)
 
 // DutiesConfig configures a validator's duties.
 type DutiesConfig struct {
@@ -230,7 +227,7 @@ func (d *Duties) propose(slot uint64, now time.Time) error {
 	}
 	d.proposed[slot] = true
 	st := d.e.StateAt(d.headState, d.e.EpochOf(slot), d.headHash)
-	req := TemplateRequest{PayTo: d.cfg.PayTo, Votes: d.includable(st, slot), Slashings: d.includableEvidence(st), Now: now}
+	req := chain.TemplateRequest{PayTo: d.cfg.PayTo, Votes: d.includable(st, slot), Slashings: d.includableEvidence(st), Now: now}
 	b, err := d.cfg.Template(req)
 	if err != nil {
 		return fmt.Errorf("staking: template for slot %d: %w", slot, err)

@@ -216,7 +216,7 @@ func TestOnVoteConcurrent(t *testing.T) {
 func TestDutiesDoubleBlockEvidence(t *testing.T) {
 	f := newGenesisFixture(t, nil)
 	prot, _ := NewProtection("")
-	d, err := NewDuties(DutiesConfig{Engine: f.e, Protection: prot, Template: func(TemplateRequest) (*chain.Block, error) { return nil, errors.New("unused") }})
+	d, err := NewDuties(DutiesConfig{Engine: f.e, Protection: prot, Template: func(chain.TemplateRequest) (*chain.Block, error) { return nil, errors.New("unused") }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,6 +27,7 @@ type testNet struct {
 	// hooks
 	onBlock   func(b *chain.Block) // called before ProcessBlock (may mutate)
 	startOnly bool                 // tick only at slot starts (no mid-slot tick)
+	chainTmpl bool                 // build templates with chain.NewTemplate
 }
 
 func newTestNet(t testing.TB, p *genesis.Params) *testNet {
@@ -73,7 +74,10 @@ func (n *testNet) addValidator(k *btcec.PrivateKey, payTo [32]byte) {
 
 // template builds a block on the chain tip the way chain.NewTemplate does (coinbase paying
 // exactly the engine's MaxCoinbase), without a mempool.
-func (n *testNet) template(req TemplateRequest) (*chain.Block, error) {
+func (n *testNet) template(req chain.TemplateRequest) (*chain.Block, error) {
+	if n.chainTmpl {
+		return n.c.NewTemplate(pendingSource(n.pending), req)
+	}
 	tip, height := n.c.Tip()
 	ps, ok := n.c.State(tip)
 	if !ok {
@@ -217,3 +221,8 @@ func (n *testNet) setOnline(i int, on bool) {
 		n.step(i, n.headInput())
 	}
 }
+
+// pendingSource offers the harness's pending transactions to chain.NewTemplate.
+type pendingSource []*chain.Tx
+
+func (p pendingSource) TemplateTxs(int) []*chain.Tx { return p }

@@ -43,6 +43,7 @@ func (n *testNet) midEpoch() {
 // adjustment is the rewards), refuses an early withdrawal, and withdraws after release.
 func TestTranscriptStakeLifecycle(t *testing.T) {
 	n := newTestNet(t, genesis.PosDev(4))
+	n.chainTmpl = true // transactions go through chain.NewTemplate's checks (CheckTx included)
 	pos := n.p.PoS
 	n.runUntilEpoch(2)
 	n.midEpoch()

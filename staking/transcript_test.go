@@ -20,7 +20,14 @@ func noLeak(n int) *genesis.Params {
 // end of epoch 3 is processed (first block of epoch 4), and finality then trails the head
 // by one epoch; the head is always the tip and the chain never forks.
 func TestTranscriptFullParticipation(t *testing.T) {
+	for _, tmpl := range []string{"harness", "chain.NewTemplate"} {
+		t.Run(tmpl, func(t *testing.T) { fullParticipation(t, tmpl != "harness") })
+	}
+}
+
+func fullParticipation(t *testing.T, chainTmpl bool) {
 	n := newTestNet(t, genesis.PosDev(4))
+	n.chainTmpl = chainTmpl
 	for e := uint64(1); e <= 6; e++ {
 		n.runUntilEpoch(e)
 		f := n.finality()
@@ -188,6 +195,7 @@ func checkSlashed(t *testing.T, n *testNet, i int, kind chain.EvidenceKind, b *c
 // an honest node sees both, builds evidence, the next proposer includes it, and 3 is slashed.
 func TestTranscriptDoubleVoteSlashed(t *testing.T) {
 	n := newTestNet(t, genesis.PosDev(4))
+	n.chainTmpl = true // the node's path: chain.NewTemplate pays the whistleblower reward
 	n.runUntilEpoch(3)
 	st := n.tipState()
 	tip, _ := n.c.Tip()
