@@ -250,7 +250,9 @@ func printJSON(c *cli.Context, v any) error {
 
 func table(c *cli.Context, header string, rows [][]string) error {
 	tw := tabwriter.NewWriter(out(c), 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, header)
+	if header != "" {
+		fmt.Fprintln(tw, header)
+	}
 	for _, r := range rows {
 		fmt.Fprintln(tw, strings.Join(r, "\t"))
 	}

@@ -73,12 +73,12 @@ func printTx(c *cli.Context, r *wallet.TxResult, extra ...string) error {
 	if c.Bool("json") {
 		return printJSON(c, r)
 	}
-	verb := "Sent"
+	verb := "sent"
 	if c.Bool("dry-run") {
-		verb = "Built (not sent)"
+		verb = "built and signed, NOT sent (--dry-run)"
 	}
-	fmt.Fprintf(out(c), "%s %s transaction %s\n", verb, r.Kind, r.TxID)
-	rows := [][]string{{"amount", wallet.FormatAmount(r.Amount)}, {"fee", fmt.Sprintf("%s (%d units/byte, %d bytes)", wallet.FormatAmount(r.Fee), r.FeeRate, r.Size)}}
+	fmt.Fprintf(out(c), "Transaction %s %s\n", r.TxID, verb)
+	rows := [][]string{{"kind", r.Kind}, {"amount", wallet.FormatAmount(r.Amount)}, {"fee", fmt.Sprintf("%s (%d units/byte, %d bytes)", wallet.FormatAmount(r.Fee), r.FeeRate, r.Size)}}
 	if r.To != "" {
 		rows = append(rows, []string{"to", r.To})
 	}
@@ -91,7 +91,7 @@ func printTx(c *cli.Context, r *wallet.TxResult, extra ...string) error {
 	if c.Bool("dry-run") {
 		rows = append(rows, []string{"hex", fmt.Sprintf("%x", r.Tx.Bytes())})
 	}
-	return table(c, "\t", rows)
+	return table(c, "", rows)
 }
 
 // signer opens the wallet with its password and connects to the node.
