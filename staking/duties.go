@@ -103,7 +103,7 @@ type Duties struct {
 	headState *State
 	lastFin   FinalityChange
 
-	proposed map[uint64]bool     // slots proposed
+	proposed map[uint64]bool     // slots proposed (pruned as slots pass)
 	voted    map[[32]byte]uint64 // key -> last epoch voted (+1; 0 = never)
 
 	pool     map[chain.Hash]chain.Vote     // votes to include
@@ -197,6 +197,11 @@ func (d *Duties) tick(t Tick) error {
 			}
 		}
 		d.slot = t.Slot
+		for s := range d.proposed {
+			if s+d.e.pos.EpochSlots < t.Slot {
+				delete(d.proposed, s)
+			}
+		}
 	}
 	half := d.e.SlotStart(t.Slot).Add(d.e.pos.SlotDuration() / 2)
 	if t.Now.Before(half) {
@@ -225,7 +230,6 @@ func (d *Duties) propose(slot uint64, now time.Time) error {
 	if !mine {
 		return nil
 	}
-	d.proposed[slot] = true
 	st := d.e.StateAt(d.headState, d.e.EpochOf(slot), d.headHash)
 	req := chain.TemplateRequest{PayTo: d.cfg.PayTo, Votes: d.includable(st, slot), Slashings: d.includableEvidence(st), Now: now}
 	b, err := d.cfg.Template(req)
@@ -233,8 +237,10 @@ func (d *Duties) propose(slot uint64, now time.Time) error {
 		return fmt.Errorf("staking: template for slot %d: %w", slot, err)
 	}
 	if b.Header.Seal == nil || b.Header.Seal.Slot != slot || b.Header.Seal.Proposer != pk || b.Header.Prev != d.headHash {
+		// The chain's tip moved before NewHead reached us: try again at the next tick.
 		return fmt.Errorf("staking: template for slot %d is not on the head with our seal", slot)
 	}
+	d.proposed[slot] = true // from here on, never a second block for this slot
 	b.Header.Seal.VoteRoot = b.ComputeVoteRoot()
 	if err := d.cfg.Protection.SignBlock(k, &b.Header); err != nil {
 		d.log.Warn("not proposing", "slot", slot, "err", err)
