@@ -105,10 +105,8 @@ type poolTx struct {
 
 // mempoolChain is what the mempool uses of the chain (a *Chain).
 type mempoolChain interface {
-	Tip() (Hash, uint64)
 	CheckTransaction(tx *Tx) error
-	CheckTxInputs(tx *Tx, height uint64) (uint64, []*Coin, error)
-	checkTxInputsOverlay(tx *Tx, height uint64, extra map[OutPoint]*Coin) (uint64, []*Coin, error)
+	checkTxInputsAtTip(tx *Tx, extra map[OutPoint]*Coin) (uint64, []*Coin, error)
 }
 
 // NewMempool returns an empty pool on cfg.Chain.
@@ -221,8 +219,6 @@ func (m *Mempool) validate(tx *Tx, id Hash, size int, snap *poolSnapshot) (uint6
 // poolSnapshot is what admission read from the pool under the read lock.
 type poolSnapshot struct {
 	gen       uint64
-	tipHash   Hash
-	height    uint64             // height of the next block
 	poolCoins map[OutPoint]*Coin // inputs that spend in-pool outputs
 }
 
@@ -235,9 +231,6 @@ func (m *Mempool) snapshotLocked(tx *Tx, id Hash) (*poolSnapshot, error) {
 		return nil, err
 	}
 	s := &poolSnapshot{gen: m.gen}
-	var tipHeight uint64
-	s.tipHash, tipHeight = m.chain.Tip()
-	s.height = tipHeight + 1
 	for i := range tx.Inputs {
 		op := tx.Inputs[i].Prev
 		parent, ok := m.txs[op.TxID]
@@ -250,7 +243,7 @@ func (m *Mempool) snapshotLocked(tx *Tx, id Hash) (*poolSnapshot, error) {
 		if s.poolCoins == nil {
 			s.poolCoins = make(map[OutPoint]*Coin)
 		}
-		s.poolCoins[op] = &Coin{Out: parent.tx.Outputs[op.Index], Height: s.height}
+		s.poolCoins[op] = &Coin{Out: parent.tx.Outputs[op.Index]} // unconfirmed, not a coinbase
 	}
 	return s, nil
 }

@@ -4,11 +4,11 @@ package chain
 // on the chain or created by an in-pool parent, coinbase maturity, locktime, engine rules
 // and value conservation — the same code block validation runs (checkTxInputs). It returns
 // the fee and the spent coins (input order). Signatures are checked by the caller.
+//
+// The height is read under the chain's lock together with the UTXO set, never from the
+// snapshot: the chain may have moved since (ProcessBlock done, Update not yet called).
 func (m *Mempool) checkInputs(tx *Tx, snap *poolSnapshot) (uint64, []*Coin, error) {
-	if len(snap.poolCoins) == 0 {
-		return m.chain.CheckTxInputs(tx, snap.height)
-	}
-	return m.chain.checkTxInputsOverlay(tx, snap.height, snap.poolCoins)
+	return m.chain.checkTxInputsAtTip(tx, snap.poolCoins)
 }
 
 // overlayReader serves extra coins (unconfirmed outputs of pool transactions) in front of
@@ -25,16 +25,21 @@ func (o overlayReader) Coin(op OutPoint) (*Coin, error) {
 	return o.base.Coin(op)
 }
 
-// checkTxInputsOverlay is CheckTxInputs with extra coins layered over the tip's UTXO set
-// (the mempool's view for chains of unconfirmed transactions).
-func (c *Chain) checkTxInputsOverlay(tx *Tx, height uint64, extra map[OutPoint]*Coin) (uint64, []*Coin, error) {
+// checkTxInputsAtTip is CheckTxInputs for the block after the current tip, with extra
+// coins (the mempool's unconfirmed outputs; may be nil) layered over the tip's UTXO set.
+func (c *Chain) checkTxInputsAtTip(tx *Tx, extra map[OutPoint]*Coin) (uint64, []*Coin, error) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	st, _, err := c.stateOf(c.tip())
+	tip := c.tip()
+	st, _, err := c.stateOf(tip)
 	if err != nil {
 		return 0, nil, err
 	}
-	fee, spent, err := c.checkTxInputs(overlayReader{extra: extra, base: c.utxo}, tx, height, st)
+	var view UTXOReader = c.utxo
+	if len(extra) > 0 {
+		view = overlayReader{extra: extra, base: c.utxo}
+	}
+	fee, spent, err := c.checkTxInputs(view, tx, tip.height+1, st)
 	if err != nil {
 		return 0, nil, err
 	}

@@ -555,3 +555,19 @@ func TestNewMempoolConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The pool must judge admissions at the chain's current tip, even when the chain moved
+// and Update has not run yet: a coinbase of the newest block is immature.
+func TestMempoolUsesCurrentTipHeight(t *testing.T) {
+	e := newPoolEnv(t, nil, chain.MempoolConfig{})
+	var last *chain.Block
+	for i := 0; i < 3; i++ {
+		tip, _ := e.c.Tip()
+		last = e.b.Block(tip, nil, 0)
+		if _, err := e.c.ProcessBlock(last, e.now); err != nil { // no Update on purpose
+			t.Fatal(err)
+		}
+	}
+	_, err := e.pool.Add(spendOut(last.Txs[0], 0, chaintest.Key(7), 1000), e.now)
+	wantKind(t, err, chain.ErrImmatureSpend)
+}
