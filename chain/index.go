@@ -69,6 +69,19 @@ func (c *Chain) linkNode(n *blockNode) {
 	}
 }
 
+// unlinkNode removes a leaf n that could not be persisted.
+func (c *Chain) unlinkNode(n *blockNode) {
+	delete(c.index, n.hash)
+	if p := n.parent; p != nil {
+		for i, ch := range p.children {
+			if ch == n {
+				p.children = append(p.children[:i], p.children[i+1:]...)
+				break
+			}
+		}
+	}
+}
+
 // updateChainData recomputes chainData from n downwards and adds new candidates.
 func (c *Chain) updateChainData(n *blockNode) {
 	stack := []*blockNode{n}

@@ -123,6 +123,7 @@ func (c *Chain) ProcessHeaders(hs []*Header, now time.Time) error {
 	c.refreshFinality()
 	b := new(leveldb.Batch)
 	var firstErr error
+	var added []*blockNode
 	for _, h := range hs {
 		n, isNew, err := c.acceptHeader(h, now)
 		if err != nil {
@@ -130,12 +131,16 @@ func (c *Chain) ProcessHeaders(hs []*Header, now time.Time) error {
 			break
 		}
 		if isNew {
+			added = append(added, n)
 			b.Put(hashKey(prefixIndex, n.hash), encodeIndexEntry(n.entry()))
 		}
 	}
-	if b.Len() > 0 {
+	if len(added) > 0 {
 		b.Put(metaKey(metaSeq), u64bytes(c.seq))
 		if err := c.store.write(b, false); err != nil {
+			for i := len(added) - 1; i >= 0; i-- {
+				c.unlinkNode(added[i])
+			}
 			return err
 		}
 	}
@@ -205,7 +210,7 @@ func (c *Chain) acceptBlock(b *Block, ids []Hash, now time.Time) (*blockNode, er
 	if err := checkCoinbaseHeight(b, parent.height+1); err != nil {
 		return nil, err
 	}
-	n, _, err := c.acceptHeader(&b.Header, now)
+	n, isNew, err := c.acceptHeader(&b.Header, now)
 	if err != nil {
 		return nil, err
 	}
@@ -219,6 +224,9 @@ func (c *Chain) acceptBlock(b *Block, ids []Hash, now time.Time) (*blockNode, er
 	batch.Put(metaKey(metaSeq), u64bytes(c.seq))
 	if err := c.store.write(batch, false); err != nil {
 		n.status &^= statusHaveData
+		if isNew {
+			c.unlinkNode(n)
+		}
 		return nil, err
 	}
 	c.updateChainData(n)
