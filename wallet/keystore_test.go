@@ -276,3 +276,31 @@ func TestKeystoreBadInputs(t *testing.T) {
 }
 
 var testNow = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// FuzzOpenWalletFile feeds arbitrary files to Open: it must never panic and must fail with
+// a typed keystore error (a random file is never "the right password").
+func FuzzOpenWalletFile(f *testing.F) {
+	s, err := NewStore(StoreConfig{Dir: f.TempDir(), Scrypt: fastScrypt})
+	if err != nil {
+		f.Fatal(err)
+	}
+	if _, err := s.Create([]byte("pw"), CreateOptions{Name: "seed", Network: "pow-dev", Prefix: "clpow", Mnemonic: testMnemonic}); err != nil {
+		f.Fatal(err)
+	}
+	good, _ := os.ReadFile(s.Path("seed"))
+	f.Add(good)
+	f.Add([]byte(`{"version":1}`))
+	f.Add([]byte(`{"version":1,"kdf":{"name":"scrypt","n":1024,"r":8,"p":1,"salt":"00"}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if err := os.WriteFile(s.Path("fuzz"), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := s.Open("fuzz", []byte("pw"))
+		if err == nil {
+			return // only the real file (or a JSON re-encoding of it) opens
+		}
+		if !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrVersion) && !errors.Is(err, ErrWrongPassword) {
+			t.Fatalf("untyped error: %v", err)
+		}
+	})
+}
