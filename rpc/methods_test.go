@@ -437,3 +437,45 @@ func TestDifficulty(t *testing.T) {
 		t.Errorf("PoS difficulty %v", d)
 	}
 }
+
+// TestPoSShapes runs the consensus views on a PoS genesis (validators bonded at genesis);
+// the test engine stands in for the PoS engine, so only the shapes are PoS-specific.
+func TestPoSShapes(t *testing.T) {
+	p := genesis.PosDev(4)
+	ch, _ := chaintest.NewMemChain(t, &chain.Config{Params: p, AddrIndex: true})
+	pool, err := chain.NewMempool(chain.MempoolConfig{Chain: ch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := New(Config{Chain: ch, Mempool: pool, NoAuth: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	cl, _ := NewClient(srv.URL())
+	ci, err := cl.GetConsensusInfo(bg)
+	if err != nil || ci.Engine != "pos" || ci.PoS == nil || ci.PoS.InitialValidators != 4 || ci.PoW != nil || ci.PoS.EpochSlots != p.PoS.EpochSlots {
+		t.Errorf("getconsensusinfo pos: %+v %v", ci, err)
+	}
+	f, err := cl.GetFinality(bg)
+	if err != nil || f.Engine != "pos" || f.Finalized == nil || f.Justified == nil {
+		t.Errorf("getfinality pos: %+v %v", f, err)
+	}
+	// Stake outputs show up in listunspent as stake locks, not spendable by a plain spend.
+	us, err := cl.ListUnspent(bg, 0, 9999999, p.PoS.Validators[0].Owner)
+	var stake *UnspentResult
+	for i := range us {
+		if us[i].ScriptPubKey.Type == "stake" {
+			stake = &us[i]
+		}
+	}
+	if err != nil || stake == nil || stake.Spendable || stake.ScriptPubKey.Validator != p.PoS.Validators[0].Key || stake.Amount != Amount(p.PoS.Validators[0].Stake) {
+		t.Errorf("listunspent of a validator owner: %+v %v", us, err)
+	}
+	if d, err := cl.GetDifficulty(bg); err != nil || d != 0 {
+		t.Errorf("getdifficulty pos: %v %v", d, err)
+	}
+}

@@ -214,3 +214,31 @@ func TestWorkQueueAndPanicsKeepServing(t *testing.T) {
 	n.wantErr(CodeInternal, "internal error in boom", "boom")
 	n.healthy()
 }
+
+func TestWorkQueueFull(t *testing.T) {
+	n := newTestNode(t, func(c *Config) { c.WorkQueue = 1 })
+	entered, release := make(chan struct{}), make(chan struct{})
+	n.srv.methods["block"] = &method{name: "block", fn: func(*call) (any, error) {
+		close(entered)
+		<-release
+		return true, nil
+	}}
+	done := make(chan error, 1)
+	go func() {
+		_, e := n.call("block")
+		if e != nil {
+			done <- e
+			return
+		}
+		done <- nil
+	}()
+	<-entered
+	if status, body := n.rawPost(`{"method":"getblockcount"}`); status != http.StatusServiceUnavailable {
+		t.Errorf("with the work queue full: HTTP %d %s", status, body)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	n.healthy()
+}

@@ -13,6 +13,7 @@ import (
 
 	"chainlab/chain"
 	"chainlab/chain/chaintest"
+	"chainlab/genesis"
 )
 
 func dialWS(t *testing.T, n *testNode) *websocket.Conn {
@@ -290,5 +291,52 @@ func TestCloseEndsSubscriptions(t *testing.T) {
 	}
 	if n.srv.Subscribers(TopicNewBlock) != 0 {
 		t.Errorf("subscriptions left after Close")
+	}
+}
+
+func TestCheckpointAndOtherEvents(t *testing.T) {
+	n := newTestNode(t, nil)
+	sub, err := n.cl.Subscribe(bg, TopicJustified, TopicFinalized, TopicSlashed, TopicPeer, TopicNewTx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	gh := n.chain.GenesisHash()
+	prev := chain.Finality{Hash: gh}
+	cur := chain.Finality{Hash: gh, Justified: chain.Checkpoint{Epoch: 1, Root: gh}}
+	n.srv.PublishFinality(prev, cur) // justified only
+	next := cur
+	next.Finalized = chain.Checkpoint{Epoch: 1, Root: gh}
+	next.Hash = chain.Hash{7}
+	next.Height = 4
+	n.srv.PublishFinality(cur, next) // finalized only
+	n.srv.Publish(SlashedEvent{Validator: "ab", Kind: "double_vote", Height: 9, Penalty: 100})
+	n.srv.Publish(PeerEvent{Connected: true, ID: 3, Addr: "127.0.0.1:1"})
+	tx := n.genesisSpend(2, 3, genesis.Coin, 1000)
+	if _, err := n.cl.SendRawTransaction(bg, tx); err != nil { // TxAccepted publishes newtx
+		t.Fatal(err)
+	}
+	var j, f CheckpointEvent
+	if ev := nextEvent(t, sub); ev.Topic != TopicJustified || ev.Decode(&j) != nil || j.Epoch != 1 || j.Root != gh.String() || j.Height != 0 {
+		t.Errorf("justified: %s %s", ev.Topic, ev.Result)
+	}
+	if ev := nextEvent(t, sub); ev.Topic != TopicFinalized || ev.Decode(&f) != nil || f.Height != 4 || f.Epoch != 1 {
+		t.Errorf("finalized: %s %s", ev.Topic, ev.Result)
+	}
+	if ev := nextEvent(t, sub); ev.Topic != TopicSlashed || !strings.Contains(string(ev.Result), `"penalty":0.00000100`) {
+		t.Errorf("slashed: %s %s", ev.Topic, ev.Result)
+	}
+	if ev := nextEvent(t, sub); ev.Topic != TopicPeer || !strings.Contains(string(ev.Result), `"connected":true`) {
+		t.Errorf("peer: %s %s", ev.Topic, ev.Result)
+	}
+	var nt NewTxEvent
+	if ev := nextEvent(t, sub); ev.Topic != TopicNewTx || ev.Decode(&nt) != nil || nt.TxID != tx.TxID().String() || nt.Fee != 1000 {
+		t.Errorf("newtx: %s %s", ev.Topic, ev.Result)
+	}
+	// Unchanged finality publishes nothing.
+	n.srv.PublishFinality(next, next)
+	n.srv.Publish(PeerEvent{ID: 99})
+	if ev := nextEvent(t, sub); ev.Topic != TopicPeer || !strings.Contains(string(ev.Result), `"id":99`) {
+		t.Errorf("unchanged finality published %s %s", ev.Topic, ev.Result)
 	}
 }

@@ -32,8 +32,8 @@ func rpcCommand() *cli.Command {
 			"strings otherwise. Credentials come from --rpc-user/--rpc-password or the cookie file\n" +
 			"(<datadir>/.cookie). `chainlab rpc help` lists the methods.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "rpc-connect", Value: "127.0.0.1:8332", EnvVars: []string{"CHAINLAB_RPC"}, Usage: "server host:port or URL"},
-			&cli.StringFlag{Name: "datadir", EnvVars: []string{"CHAINLAB_DATADIR"}, Usage: "node data directory (for the cookie file)"},
+			&cli.StringFlag{Name: "rpc-connect", Aliases: []string{"rpc"}, Value: "127.0.0.1:18443", EnvVars: []string{"CHAINLAB_RPC"}, Usage: "server host:port or URL (chainlab node's default)"},
+			&cli.StringFlag{Name: "datadir", EnvVars: []string{"CHAINLAB_DATADIR"}, Usage: "node data directory, for its .cookie (default: chainlab node's)"},
 			&cli.StringFlag{Name: "rpc-cookie", Usage: "cookie file (default <datadir>/.cookie)"},
 			&cli.StringFlag{Name: "rpc-user", EnvVars: []string{"CHAINLAB_RPC_USER"}},
 			&cli.StringFlag{Name: "rpc-password", EnvVars: []string{"CHAINLAB_RPC_PASSWORD"}},
@@ -58,6 +58,10 @@ func runRPC(c *cli.Context) error {
 		opts = append(opts, rpc.WithCookieFile(c.String("rpc-cookie")))
 	case c.String("datadir") != "":
 		opts = append(opts, rpc.WithCookieFile(filepath.Join(c.String("datadir"), ".cookie")))
+	default:
+		if cp := filepath.Join(defaultDatadir(), ".cookie"); fileReadable(cp) {
+			opts = append(opts, rpc.WithCookieFile(cp))
+		}
 	}
 	client, err := rpc.NewClient(c.String("rpc-connect"), opts...)
 	if err != nil {
@@ -100,6 +104,15 @@ func runRPC(c *cli.Context) error {
 		return err
 	}
 	return printResult(c, result)
+}
+
+func fileReadable(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	f.Close()
+	return true
 }
 
 func convertArg(name, v string) json.RawMessage {
