@@ -279,8 +279,8 @@ func (d *Duties) includable(st *State, slot uint64) []chain.Vote {
 		}
 		return string(vs[i].Validator[:]) < string(vs[j].Validator[:])
 	})
-	if max := int(d.e.pos.MaxVotesPerBlock); len(vs) > max {
-		vs = vs[:max]
+	if limit := int(d.e.pos.MaxVotesPerBlock); len(vs) > limit {
+		vs = vs[:limit]
 	}
 	return vs
 }

@@ -317,8 +317,8 @@ func (e *Engine) Apply(r chain.HeaderReader, b *chain.Block, ctx *chain.ApplyCon
 	if err != nil {
 		return err
 	}
-	max := e.p.BlockSubsidy(ctx.Height) + ctx.Fees + uint64(len(b.Votes))*e.pos.ProposerVoteReward + whistle
-	ctx.MaxCoinbase = max
+	limit := e.p.BlockSubsidy(ctx.Height) + ctx.Fees + uint64(len(b.Votes))*e.pos.ProposerVoteReward + whistle
+	ctx.MaxCoinbase = limit
 	ctx.State = st
 	e.fc.sawEpoch(ep)
 	for i := range b.Votes {
