@@ -43,6 +43,16 @@ func snapshot(vals valList, e uint64, seed chain.Hash, epochSlots uint64) *Epoch
 // compute_committee does with one committee per slot: the active validators are shuffled
 // (sorted by TaggedHash("chainlab/committee", seed || key)) and the j-th of n goes to slot
 // offset i with n*i/E <= j < n*(i+1)/E, so committees differ in size by at most one.
+//
+//	def compute_committee(indices: Sequence[ValidatorIndex], seed: Bytes32,
+//	                      index: uint64, count: uint64) -> Sequence[ValidatorIndex]:
+//	    start = (len(indices) * index) // count
+//	    end = (len(indices) * uint64(index + 1)) // count
+//	    return [indices[compute_shuffled_index(uint64(i), uint64(len(indices)), seed)]
+//	            for i in range(start, end)]
+//
+// (count = EpochSlots, one committee per slot; the swap-or-not shuffle is replaced by a
+// sort on a keyed hash, which is also a seed-determined uniform permutation.)
 func (ei *EpochInfo) assignCommittees(vals valList, epochSlots uint64) {
 	n := len(ei.Active)
 	type ranked struct {
@@ -187,6 +197,12 @@ func (n *State) processEpoch(p *genesis.PoSParams, nextRoot chain.Hash) {
 
 // InLeak reports whether the inactivity leak applies to the rewards of epoch prev: the
 // leak is on and prev - finalized.epoch > InactivityThreshold (phase0 is_in_inactivity_leak).
+//
+//	def get_finality_delay(state: BeaconState) -> uint64:
+//	    return get_previous_epoch(state) - state.finalized_checkpoint.epoch
+//
+//	def is_in_inactivity_leak(state: BeaconState) -> bool:
+//	    return get_finality_delay(state) > MIN_EPOCHS_TO_INACTIVITY_PENALTY
 func InLeak(p *genesis.PoSParams, prev, finalized uint64) bool {
 	return p.InactivityLeak && prev > finalized && prev-finalized > p.InactivityThreshold
 }

@@ -47,6 +47,14 @@ func (fc *forkChoice) sawEpoch(e uint64) {
 	fc.mu.Unlock()
 }
 
+// onVerifiedVote records a verified vote as its validator's latest message.
+//
+//	def update_latest_messages(store: Store, attesting_indices: Sequence[ValidatorIndex], attestation: Attestation) -> None:
+//	    target = attestation.data.target
+//	    beacon_block_root = attestation.data.beacon_block_root
+//	    for i in attesting_indices:
+//	        if i not in store.latest_messages or target.epoch > store.latest_messages[i].epoch:
+//	            store.latest_messages[i] = LatestMessage(epoch=target.epoch, root=beacon_block_root)
 func (fc *forkChoice) onVerifiedVote(v *chain.Vote) {
 	fc.mu.Lock()
 	defer fc.mu.Unlock()

@@ -109,6 +109,25 @@ func CheckEvidence(ev *chain.Evidence) ([32]byte, error) {
 // is marked slashed (no longer counted, rewarded or selected) and exits at the next epoch.
 // It returns the whistleblower reward (WhistleblowerPct of the burned amounts) that the
 // block's proposer may add to its coinbase.
+//
+// Spec pseudocode it simplifies (phase0 slash_validator):
+//
+//	def slash_validator(state, slashed_index, whistleblower_index=None):
+//	    epoch = get_current_epoch(state)
+//	    initiate_validator_exit(state, slashed_index)
+//	    validator = state.validators[slashed_index]
+//	    validator.slashed = True
+//	    validator.withdrawable_epoch = max(validator.withdrawable_epoch, Epoch(epoch + EPOCHS_PER_SLASHINGS_VECTOR))
+//	    state.slashings[epoch % EPOCHS_PER_SLASHINGS_VECTOR] += validator.effective_balance
+//	    decrease_balance(state, slashed_index, validator.effective_balance // MIN_SLASHING_PENALTY_QUOTIENT)
+//	    # Apply proposer and whistleblower rewards
+//	    proposer_index = get_beacon_proposer_index(state)
+//	    if whistleblower_index is None:
+//	        whistleblower_index = proposer_index
+//	    whistleblower_reward = Gwei(validator.effective_balance // WHISTLEBLOWER_REWARD_QUOTIENT)
+//	    proposer_reward = Gwei(whistleblower_reward // PROPOSER_REWARD_QUOTIENT)
+//	    increase_balance(state, proposer_index, proposer_reward)
+//	    increase_balance(state, whistleblower_index, Gwei(whistleblower_reward - proposer_reward))
 func (e *Engine) applySlashings(st *State, evs []chain.Evidence) (uint64, error) {
 	if len(evs) == 0 {
 		return 0, nil

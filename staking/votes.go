@@ -144,6 +144,26 @@ func verifyVotes(votes []chain.Vote, workers int, cache *sigCache, keys *pubKeys
 //   - no vote of this validator for this target epoch is included yet (ErrDuplicateVote).
 //
 // It returns the validator index and whether the target root is the branch's checkpoint.
+//
+// Spec pseudocode (phase0 process_attestation; committees reduced to one vote slot each):
+//
+//	def process_attestation(state: BeaconState, attestation: Attestation) -> None:
+//	    data = attestation.data
+//	    assert data.target.epoch in (get_previous_epoch(state), get_current_epoch(state))
+//	    assert data.target.epoch == compute_epoch_at_slot(data.slot)
+//	    assert data.slot + MIN_ATTESTATION_INCLUSION_DELAY <= state.slot <= data.slot + SLOTS_PER_EPOCH
+//	    assert data.index < get_committee_count_per_slot(state, data.target.epoch)
+//	    committee = get_beacon_committee(state, data.slot, data.index)
+//	    assert len(attestation.aggregation_bits) == len(committee)
+//	    pending_attestation = PendingAttestation(...)
+//	    if data.target.epoch == get_current_epoch(state):
+//	        assert data.source == state.current_justified_checkpoint
+//	        state.current_epoch_attestations.append(pending_attestation)
+//	    else:
+//	        assert data.source == state.previous_justified_checkpoint
+//	        state.previous_epoch_attestations.append(pending_attestation)
+//	    # Verify signature
+//	    assert is_valid_indexed_attestation(state, get_indexed_attestation(state, attestation))
 func (e *Engine) ValidateVote(st *State, v *chain.Vote, blockSlot uint64) (int, bool, error) {
 	E := e.pos.EpochSlots
 	te := v.Target.Epoch
