@@ -79,6 +79,21 @@ func (ei *EpochInfo) assignCommittees(vals valList, epochSlots uint64) {
 // with probability proportional to weight: x = first 8 bytes of
 // TaggedHash("chainlab/proposer", seed || slot), r = floor(x * Total / 2^64), and the
 // proposer is the first active validator whose cumulative weight exceeds r.
+//
+// It replaces phase0's rejection sampling, which is proportional to effective balance only
+// up to MAX_EFFECTIVE_BALANCE:
+//
+//	def compute_proposer_index(state, indices, seed) -> ValidatorIndex:
+//	    MAX_RANDOM_BYTE = 2**8 - 1
+//	    i = uint64(0)
+//	    total = uint64(len(indices))
+//	    while True:
+//	        candidate_index = indices[compute_shuffled_index(i % total, total, seed)]
+//	        random_byte = hash(seed + uint_to_bytes(uint64(i // 32)))[i % 32]
+//	        effective_balance = state.validators[candidate_index].effective_balance
+//	        if effective_balance * MAX_RANDOM_BYTE >= MAX_EFFECTIVE_BALANCE * random_byte:
+//	            return candidate_index
+//	        i += 1
 func (ei *EpochInfo) ProposerIndex(slot uint64) (uint32, bool) {
 	if ei.Total == 0 {
 		return 0, false
