@@ -98,6 +98,7 @@ type Duties struct {
 	keys map[[32]byte]*btcec.PrivateKey
 
 	slot      uint64 // latest ticked slot
+	ticked    bool   // slot is valid
 	headHash  chain.Hash
 	head      *chain.Header
 	headState *State
@@ -188,15 +189,15 @@ func (d *Duties) newHead(m NewHead) error {
 }
 
 func (d *Duties) tick(t Tick) error {
-	if t.Slot > d.slot {
+	if t.Slot > d.slot || !d.ticked {
 		// Votes of the previous slot not made yet (no mid-slot tick, no block): make them
 		// now, before this slot's block; they are still includable.
-		if prev := d.slot; prev > 0 || headerSlot(d.head) == 0 {
-			if err := d.vote(prev); err != nil {
+		if d.ticked {
+			if err := d.vote(d.slot); err != nil {
 				return err
 			}
 		}
-		d.slot = t.Slot
+		d.slot, d.ticked = t.Slot, true
 		for s := range d.proposed {
 			if s+d.e.pos.EpochSlots < t.Slot {
 				delete(d.proposed, s)
