@@ -93,6 +93,9 @@ func Compute(t *Trace, host HostInfo) *Metrics {
 	for _, r := range t.Reorgs {
 		m.Reorgs.Count++
 		m.Reorgs.Reverted += r.Depth
+		if t.Engine == "pow" && t.FinalityDepth > 0 && r.Depth >= int(t.FinalityDepth) {
+			m.Reorgs.DeepPoW++
+		}
 		if r.Depth > m.Reorgs.MaxDepth {
 			m.Reorgs.MaxDepth = r.Depth
 		}
@@ -250,6 +253,7 @@ func propagation(t *Trace, canon []string, seed uint64) Propagation {
 	}
 	var p Propagation
 	var per []float64
+	disrupted := disruptedWindows(t)
 	for h := 1; h < len(canon); h++ {
 		mm := seen[canon[h]]
 		if len(mm) < n || n < 2 {
@@ -259,6 +263,11 @@ func propagation(t *Trace, canon []string, seed uint64) Propagation {
 		for _, at := range mm {
 			first = math.Min(first, at)
 			last = math.Max(last, at)
+		}
+		// A block produced while the network was cut or a node was down measures the
+		// fault, not propagation (faults have their own outcome metrics).
+		if disrupted(first, last) {
+			continue
 		}
 		p.Blocks++
 		p.ToAll = append(p.ToAll, last-first)
@@ -571,6 +580,32 @@ func recoverTime(t *Trace, from float64) float64 {
 		}
 	}
 	return -1
+}
+
+// disruptedWindows returns a predicate: does [from, to] overlap a fault that cuts links
+// or stops a node (partition, disconnect, kill, stop, pause, or an adversary taking a
+// node offline)?
+func disruptedWindows(t *Trace) func(from, to float64) bool {
+	type iv struct{ from, to float64 }
+	var ws []iv
+	for _, f := range t.Faults {
+		switch f.Action {
+		case FaultPartition, FaultDisconnect, FaultKill, FaultStop, FaultPause:
+			end := f.End
+			if end < 0 {
+				end = math.Inf(1)
+			}
+			ws = append(ws, iv{f.At, end})
+		}
+	}
+	return func(from, to float64) bool {
+		for _, w := range ws {
+			if from < w.to && to >= w.from {
+				return true
+			}
+		}
+		return false
+	}
 }
 
 // deadNodes returns a predicate: was node i down (killed or stopped) at time at?

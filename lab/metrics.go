@@ -95,6 +95,9 @@ type ReorgStats struct {
 	MaxDepth  int      `json:"max_depth"`
 	DepthHist []int    `json:"depth_hist"` // index = depth
 	Reverted  int      `json:"blocks_reverted"`
+	// DeepPoW counts PoW reorgs at least FinalityDepth deep: blocks the k-deep rule had
+	// called final were reverted (a partition longer than k intervals does this).
+	DeepPoW int `json:"pow_reorgs_beyond_k"`
 }
 
 // Propagation is block propagation over canonical blocks seen by every node.

@@ -68,6 +68,9 @@ func TableRows(ms []*Metrics) []Row {
 		{"stale rate", "%", "blocks off the final main chain", est(func(m *Metrics) Estimate { return pct(m.StaleRate) })},
 		{"reorgs per node", "", "", est(func(m *Metrics) Estimate { return m.Reorgs.PerNode })},
 		{"max reorg depth", "blocks", "", func(m *Metrics) string { return fmt.Sprint(m.Reorgs.MaxDepth) }},
+		{"reorgs reverting 'final' blocks", "", "PoW: reorgs at least k deep (the k-deep rule is probabilistic); PoS must show 0", func(m *Metrics) string {
+			return fmt.Sprint(m.Reorgs.DeepPoW)
+		}},
 		{"propagation to all p50", "s", "", est(func(m *Metrics) Estimate { return m.Propagation.ToAllP50 })},
 		{"propagation to all p95", "s", "", est(func(m *Metrics) Estimate { return m.Propagation.ToAllP95 })},
 		{"tx to inclusion mean", "s", "", est(func(m *Metrics) Estimate { return m.TxInclusion.Mean })},
