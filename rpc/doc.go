@@ -73,7 +73,8 @@
 //	getbestblockhash                           tip hash
 //	getblockhash height                        main-chain hash at height (-8 out of range)
 //	getblock blockhash [verbosity=1]           0 hex, 1 json with txids, 2 json with txs
-//	getblockheader blockhash [verbose=true]    json or hex
+//	getblockheader blockhash [verbose=true]    json, or hex of the canonical header encoding
+//	                                           (80 Bitcoin bytes + seal flag [+ PoS seal])
 //	getblockchaininfo                          chain, blocks, headers, bestblockhash, ...
 //	getchaintips                               height, hash, branchlen, status
 //	getdifficulty                              pow limit / target (0 for PoS)
@@ -123,5 +124,6 @@
 // NewClient(url, WithCookieFile(path) | WithBasicAuth(user, pass)) returns a keep-alive
 // client with one typed method per server method (GetBlockCount, GetBlock, SendRawTransaction,
 // ...), Call/CallRaw for anything else, and Subscribe for websocket events. Error replies
-// are *Error.
+// are *Error. A Subscription delivers events in publish order on its channel; a
+// Notification with Topic "lagged" says how many events the server dropped for it.
 package rpc
