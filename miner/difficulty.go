@@ -43,6 +43,16 @@ func newDifficulty(w *genesis.PoWParams, powLimit *big.Int) (difficulty, error) 
 	return nil, fmt.Errorf("miner: unknown difficulty algorithm %q", w.Algorithm)
 }
 
+// ancestor returns the ancestor at height of the block hash (at hashHeight). For a block on
+// the main chain — the common case, extending the tip — it is a main-chain lookup instead
+// of a walk back through the block tree.
+func ancestor(r chain.HeaderReader, hash chain.Hash, hashHeight, height uint64) (*chain.Header, bool) {
+	if h, ok := r.HeaderAt(hashHeight); ok && h.Hash() == hash {
+		return r.HeaderAt(height)
+	}
+	return r.Ancestor(hash, height)
+}
+
 // ---- fixed ----
 
 type fixedDifficulty struct{ bits uint32 }
@@ -69,7 +79,7 @@ func (b *bitcoinRetarget) nextBits(r chain.HeaderReader, parent *chain.Header, p
 	if next%b.window != 0 {
 		return parent.Bits, nil
 	}
-	first, ok := r.Ancestor(parentHash, next-b.window)
+	first, ok := ancestor(r, parentHash, parentHeight, next-b.window)
 	if !ok {
 		return 0, fmt.Errorf("miner: retarget: ancestor of %s at height %d not indexed", parentHash, next-b.window)
 	}
@@ -114,7 +124,7 @@ func (a *asert) nextBits(r chain.HeaderReader, parent *chain.Header, parentHash 
 	if parentHeight == 0 {
 		return a.initialBits, nil // block 1 is the anchor
 	}
-	anchor, ok := r.Ancestor(parentHash, 1)
+	anchor, ok := ancestor(r, parentHash, parentHeight, 1)
 	if !ok {
 		return 0, fmt.Errorf("miner: asert: anchor (height 1) of %s not indexed", parentHash)
 	}

@@ -20,6 +20,7 @@ type loopHarness struct {
 	mu sync.Mutex
 	// override, when set, replaces the template (abandon tests).
 	override func() *chain.Block
+	realTime bool // template time = max(tip+1, now)
 	blocks   chan *chain.Block
 	errs     chan error
 }
@@ -35,7 +36,11 @@ func (h *loopHarness) template() (*chain.Block, error) {
 		return h.override(), nil
 	}
 	_, tip := h.c.r.tip()
-	return h.c.template(h.t, tip.Time+1), nil
+	tm := tip.Time + 1
+	if now := uint32(time.Now().Unix()); h.realTime && now > tm {
+		tm = now
+	}
+	return h.c.template(h.t, tm), nil
 }
 
 func (h *loopHarness) submit(b *chain.Block) error {
@@ -166,9 +171,7 @@ func TestMinerAbandonsOnNotify(t *testing.T) {
 		}
 		m.Start()
 		// Let the workers get deep into the unsolvable work.
-		for m.Hashes() < 1000 {
-			time.Sleep(time.Millisecond)
-		}
+		waitHashes(t, m, 1000)
 		h.mu.Lock()
 		h.override = nil
 		h.mu.Unlock()
@@ -197,9 +200,7 @@ func TestMinerStartStopSetThreads(t *testing.T) {
 	if err := m.SetThreads(2); err != nil {
 		t.Fatal(err)
 	}
-	for m.Hashes() < 100000 {
-		time.Sleep(time.Millisecond)
-	}
+	waitHashes(t, m, 100000)
 	if st := m.Stats(); st.Threads != 2 || !st.Running {
 		t.Fatalf("stats %+v", st)
 	}
@@ -224,6 +225,18 @@ func TestMinerStartStopSetThreads(t *testing.T) {
 	m.Stop()
 	if m.Hashes() <= n {
 		t.Fatal("hash count went backwards")
+	}
+}
+
+// waitHashes polls until m has hashed n nonces (bounded: fails after 10 s).
+func waitHashes(t *testing.T, m *Miner, n uint64) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for m.Hashes() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("miner hashed only %d of %d nonces in 10 s", m.Hashes(), n)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 

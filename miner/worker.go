@@ -16,9 +16,9 @@ const (
 	maxBatch      = 1 << 16
 	minBatch      = 64
 	throttleCycle = 5 * time.Millisecond
-	// A worker that falls this far behind its schedule (CPU starved) forgets the debt
-	// instead of bursting to catch up.
-	maxLag = 250 * time.Millisecond
+	// A worker less than this far behind its schedule (CPU starved, or waiting for a
+	// template) catches up by hashing without sleeping; beyond it, it forgets the debt.
+	maxLag = time.Second
 )
 
 // control is the miner's control goroutine: it fetches templates, publishes them to the
