@@ -40,7 +40,9 @@ func simulateASERT(t *testing.T, p *genesis.Params, hashRate float64, start floa
 	return times, bits
 }
 
-func meanInterval(times []float64, from, n int) float64 { return (times[from+n] - times[from]) / float64(n) }
+func meanInterval(times []float64, from, n int) float64 {
+	return (times[from+n] - times[from]) / float64(n)
+}
 
 // TestASERTBlockTimeSimulation is issue 3's "block time in practice" as a deterministic
 // simulation: pow-dev (ASERT, 5 s spacing, 60 s half-life, genesis bits 0x1f0fffff) started
