@@ -319,11 +319,40 @@ func (m *Mempool) insertLocked(tx *Tx, id Hash, size int, fee uint64, now time.T
 	m.seq++
 	e.seq = m.seq
 	m.linkLocked(e)
-	m.evictLocked()
-	if _, ok := m.txs[id]; !ok {
-		return NewRuleError(ErrMempoolFull, "transaction %s was evicted at once: its fee rate is too low for a full pool", id)
+	if m.bytes <= m.maxBytes {
+		return nil
+	}
+	// Evict the lowest entries until the pool fits, but never the newcomer or one of its
+	// in-pool ancestors: reaching one means the newcomer does not pay its way in (no
+	// child-pays-for-parent), so it leaves again and its ancestors stay.
+	protect := m.ancestorsLocked(e)
+	for m.bytes > m.maxBytes && len(m.evict) > 0 {
+		low := m.evict[0]
+		if _, ok := protect[low]; ok {
+			m.unlinkLocked(e)
+			return NewRuleError(ErrMempoolFull, "transaction %s does not fit: the pool's lowest fee rate is its own or an ancestor's", id)
+		}
+		n := m.removeWithDescendantsLocked(low)
+		m.log.Debug("mempool eviction", "txid", low.id, "feerate", float64(low.fee)/float64(low.size), "removed", n)
 	}
 	return nil
+}
+
+// ancestorsLocked returns e and every in-pool transaction it depends on.
+func (m *Mempool) ancestorsLocked(e *poolTx) map[*poolTx]struct{} {
+	out := map[*poolTx]struct{}{e: {}}
+	stack := []*poolTx{e}
+	for len(stack) > 0 {
+		x := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, p := range x.parents {
+			if _, seen := out[p]; !seen {
+				out[p] = struct{}{}
+				stack = append(stack, p)
+			}
+		}
+	}
+	return out
 }
 
 // linkLocked adds e to every index.
@@ -383,15 +412,6 @@ func (m *Mempool) removeWithDescendantsLocked(e *poolTx) int {
 		n++
 	}
 	return n
-}
-
-// evictLocked evicts the lowest fee-rate entries (with descendants) until the pool fits.
-func (m *Mempool) evictLocked() {
-	for m.bytes > m.maxBytes && len(m.evict) > 0 {
-		low := m.evict[0]
-		n := m.removeWithDescendantsLocked(low)
-		m.log.Debug("mempool eviction", "txid", low.id, "feerate", float64(low.fee)/float64(low.size), "removed", n)
-	}
 }
 
 // Has reports whether txid is in the pool.

@@ -571,3 +571,20 @@ func TestMempoolUsesCurrentTipHeight(t *testing.T) {
 	_, err := e.pool.Add(spendOut(last.Txs[0], 0, chaintest.Key(7), 1000), e.now)
 	wantKind(t, err, chain.ErrImmatureSpend)
 }
+
+// A child whose parent is the pool's floor cannot push the parent out to make room for
+// itself (no child-pays-for-parent): it is refused and the parent stays.
+func TestMempoolFullNeverEvictsNewcomersAncestor(t *testing.T) {
+	e0 := newPoolEnv(t, nil, chain.MempoolConfig{})
+	size := e0.genesisPay(0, genesis.Coin, 1000).SerializeSize()
+	e := newPoolEnv(t, nil, chain.MempoolConfig{MaxBytes: 3*size + size/2})
+	low := e.genesisPay(0, 10*genesis.Coin, 1500)
+	e.add(low)
+	e.add(e.genesisPay(1, genesis.Coin, 5000))
+	e.add(e.genesisPay(2, genesis.Coin, 9000))
+	_, err := e.pool.Add(spendOut(low, 0, chaintest.Key(7), 100_000), e.now)
+	wantKind(t, err, chain.ErrMempoolFull)
+	if !e.pool.Has(low.TxID()) || e.pool.Count() != 3 {
+		t.Fatalf("the floor parent was evicted for its own child (count %d)", e.pool.Count())
+	}
+}
