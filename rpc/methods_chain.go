@@ -61,13 +61,14 @@ func getBlock(c *call) (any, error) {
 		return nil, err
 	}
 	verbosity := int64(1)
-	if c.params.has(1) {
-		// Core accepts a bool (verbose) for backward compatibility.
-		if b, berr := c.params.Bool(1, true); berr == nil && (string(c.params.pos[1]) == "true" || string(c.params.pos[1]) == "false") {
-			if !b {
-				verbosity = 0
-			}
-		} else if verbosity, err = c.params.Int(1, 1); err != nil {
+	switch {
+	case !c.params.has(1):
+	case string(c.params.pos[1]) == "false": // Core still accepts the old bool "verbose"
+		verbosity = 0
+	case string(c.params.pos[1]) == "true":
+		verbosity = 1
+	default:
+		if verbosity, err = c.params.Int(1, 1); err != nil {
 			return nil, err
 		}
 	}
