@@ -241,6 +241,7 @@ func (e *Experiment) schedule() []tevent {
 	}
 	for fi := range e.m.Faults {
 		f := e.m.Faults[fi]
+		f.index = fi + 1
 		out = append(out, tevent{at: f.At.Duration, fn: func(ctx context.Context) { e.applyFault(ctx, f) }})
 		if f.For.Duration > 0 {
 			if inv, ok := inverse(f); ok {

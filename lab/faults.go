@@ -9,6 +9,11 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/btcsuite/btcd/btcec/v2"
+
+	"chainlab/chain"
+	"chainlab/genesis"
 )
 
 func jsonIndent(v any) ([]byte, error) {
@@ -121,7 +126,7 @@ func (e *Experiment) applyFault(ctx context.Context, f FaultSpec) {
 		}
 	case FaultStake:
 		ev.Label = fmt.Sprintf("bond %.0f more coins to %s", *f.Stake, e.names(nodes))
-		err = errors.New("bonding stake at run time needs a funded owner key; not supported by the lab yet (use the wallet, or sim)")
+		err = e.bondStake(cctx, f.index-1)
 	case FaultLink:
 		if len(nodes) > 0 {
 			a, b = nodes, complement(len(plan.Nodes), nodes)
@@ -147,8 +152,44 @@ func (e *Experiment) applyFault(ctx context.Context, f FaultSpec) {
 		ev.Err = err.Error()
 		e.cfg.Logger.Warn("fault failed", "fault", ev.Label, "err", err)
 	}
-	fmt.Fprintf(e.cfg.Progress, "  t=%5.1fs  fault: %s%s\n", at, ev.Label, errSuffix(ev.Err))
+	fmt.Fprintf(e.cfg.Progress, "%s t=%5.1fs  fault: %s%s\n", e.m.Name, at, ev.Label, errSuffix(ev.Err))
 	e.rec.addFault(ev)
+}
+
+// bondStake sends, for each node of stake fault fi, a transaction that spends the fault's
+// genesis funding into a stake output bonding a new validator key the node already holds
+// (a key bonds once, so more stake means another validator of the same node; it becomes
+// active after the activation delay).
+func (e *Experiment) bondStake(ctx context.Context, fi int) error {
+	blk, err := chain.GenesisBlock(e.g)
+	if err != nil {
+		return err
+	}
+	cb := blk.Txs[0]
+	var errs error
+	for _, sf := range stakeFunds(e.m, e.net.Plan()) {
+		if sf.Fault != fi {
+			continue
+		}
+		spent := cb.Outputs[sf.Output]
+		tx := &chain.Tx{Version: 1,
+			Inputs: []chain.TxIn{{Prev: chain.OutPoint{TxID: cb.TxID(), Index: sf.Output}}},
+			Outputs: []chain.TxOut{{Value: sf.Amount, Lock: chain.Lock{Kind: chain.LockStake,
+				Key: genesis.XOnly(sf.Validator), Owner: genesis.XOnly(RunKey(e.m.Seed, "owner", sf.Node))}}},
+		}
+		if err := chain.SignTx(tx, []chain.TxOut{spent}, []*btcec.PrivateKey{sf.Funder}); err != nil {
+			errs = errors.Join(errs, err)
+			continue
+		}
+		c, err := e.net.Client(sf.Node)
+		if err == nil {
+			_, err = c.SendTx(ctx, tx)
+		}
+		if err != nil {
+			errs = errors.Join(errs, fmt.Errorf("%s: %w", e.net.State.Nodes[sf.Node].Name, err))
+		}
+	}
+	return errs
 }
 
 func errSuffix(s string) string {
@@ -195,7 +236,7 @@ func (e *Experiment) restart(ctx context.Context, nodes []int, label string, clo
 	if err != nil {
 		ev.Err = err.Error()
 	}
-	fmt.Fprintf(e.cfg.Progress, "  t=%5.1fs  fault: %s%s\n", at, label, errSuffix(ev.Err))
+	fmt.Fprintf(e.cfg.Progress, "%s t=%5.1fs  fault: %s%s\n", e.m.Name, at, label, errSuffix(ev.Err))
 	e.rec.addFault(ev)
 }
 

@@ -159,10 +159,48 @@ func BuildGenesis(m *Manifest, plan *Plan, now time.Time) (*genesis.Params, erro
 			p.Allocations = append(p.Allocations, genesis.Allocation{Address: addr, Amount: 10 * genesis.Coin})
 		}
 	}
+	for _, sf := range stakeFunds(m, plan) {
+		p.Allocations = append(p.Allocations, genesis.Allocation{
+			Address: address.MustEncode(p.AddressPrefix, genesis.XOnly(sf.Funder)), Amount: sf.Amount + genesis.Coin})
+	}
 	if err := p.Validate(); err != nil {
 		return nil, fmt.Errorf("lab: run genesis: %w", err)
 	}
 	return p, nil
+}
+
+// stakeFund is the funding of one node's part of a `stake` fault: a genesis allocation
+// to Funder (Amount + 1 coin for the fee) that the fault spends into a stake output
+// bonding the new validator key Validator, which the node is started with.
+type stakeFund struct {
+	Fault, Node int
+	Amount      uint64 // base units bonded
+	Funder      *btcec.PrivateKey
+	Validator   *btcec.PrivateKey
+	Output      uint32 // index in the genesis coinbase
+}
+
+// stakeFunds lists the stake-fault fundings in genesis output order (after the load
+// allocations).
+func stakeFunds(m *Manifest, plan *Plan) []stakeFund {
+	if m.Consensus != "pos" {
+		return nil
+	}
+	var out []stakeFund
+	idx := uint32(m.Load.Keys * allocsPerKey(m))
+	for fi, f := range m.Faults {
+		if f.Action != FaultStake || f.Stake == nil {
+			continue
+		}
+		nodes, _ := plan.ResolveNodes(f.Nodes)
+		for _, n := range nodes {
+			id := fi*1000 + n
+			out = append(out, stakeFund{Fault: fi, Node: n, Amount: uint64(*f.Stake * genesis.Coin),
+				Funder: RunKey(m.Seed, "funder", id), Validator: RunKey(m.Seed, "validator-extra", id), Output: idx})
+			idx++
+		}
+	}
+	return out
 }
 
 // chainWork returns the expected number of hashes for compact bits (2^256/(target+1)).

@@ -185,6 +185,8 @@ type FaultSpec struct {
 	HashRate *float64  `toml:"hashrate"` // hashrate action: H/s
 	Stake    *float64  `toml:"stake"`    // stake action: coins to add
 	Link     *LinkSpec `toml:"link"`     // link action: new parameters (a/b ignored)
+
+	index int // position in Manifest.Faults + 1 (0: a generated action such as an undo)
 }
 
 // Adversary strategies. PoW: selfish, withhold, double-spend. PoS: double-vote,

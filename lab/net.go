@@ -54,6 +54,10 @@ type NodeState struct {
 	Peers      []string `json:"peers"` // p2p addresses it dials
 	StartLate  float64  `json:"start_late,omitempty"`
 	ExtraFlags []string `json:"extra_flags,omitempty"`
+	// ExtraValidators are validator keys (x-only hex) bonded during the run by stake
+	// faults; the node holds them from the start (ExtraKeyFiles).
+	ExtraValidators []string `json:"extra_validators,omitempty"`
+	ExtraKeyFiles   []string `json:"extra_key_files,omitempty"`
 }
 
 // LoadNetState reads dir/net.json.
@@ -155,6 +159,9 @@ func NodeArgs(ns *NodeState, genesisPath string) []string {
 	if ns.KeyFile != "" {
 		args = append(args, "--validator-key", ns.KeyFile)
 	}
+	for _, f := range ns.ExtraKeyFiles {
+		args = append(args, "--validator-key", f)
+	}
 	return append(args, ns.ExtraFlags...)
 }
 
@@ -233,6 +240,16 @@ func (n *Net) Prepare(now time.Time) error {
 			}
 		}
 		st.Nodes = append(st.Nodes, ns)
+	}
+	for _, sf := range stakeFunds(m, n.plan) {
+		ns := &st.Nodes[sf.Node]
+		vk := genesis.XOnly(sf.Validator)
+		f := filepath.Join(ns.DataDir, fmt.Sprintf("validator-fault%d.key", sf.Fault))
+		if err := os.WriteFile(f, []byte(KeyHex(sf.Validator)+"\n"), 0o600); err != nil {
+			return err
+		}
+		ns.ExtraValidators = append(ns.ExtraValidators, hex.EncodeToString(vk[:]))
+		ns.ExtraKeyFiles = append(ns.ExtraKeyFiles, f)
 	}
 	// Each edge is dialled by its lower-index end.
 	for _, e := range n.plan.Edges {

@@ -154,3 +154,50 @@ func TestLoadGenAndSchedule(t *testing.T) {
 		}
 	}
 }
+
+func TestStakeFaultFunding(t *testing.T) {
+	m, err := ParseManifest([]byte(`
+consensus = "pos"
+seed = 2
+duration = "1m"
+[nodes]
+count = 3
+[load]
+rate = 1
+[[fault]]
+at = "10s"
+action = "stake"
+nodes = ["n1", "n2"]
+stake = 500
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	n, err := NewNet(NetConfig{Dir: dir, Manifest: m, Binary: "/bin/false"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Prepare(time.Unix(1_800_000_000, 0)); err != nil {
+		t.Fatal(err)
+	}
+	g, _ := genesis.Load(n.State.Genesis)
+	blk, _ := chain.GenesisBlock(g)
+	funds := stakeFunds(m, n.Plan())
+	if len(funds) != 2 {
+		t.Fatalf("%d fundings", len(funds))
+	}
+	for _, sf := range funds {
+		out := blk.Txs[0].Outputs[sf.Output]
+		if out.Lock.Key != genesis.XOnly(sf.Funder) || out.Value != 501*genesis.Coin {
+			t.Fatalf("funding output %d: %+v", sf.Output, out)
+		}
+		ns := n.State.Nodes[sf.Node]
+		if len(ns.ExtraKeyFiles) != 1 || !strings.Contains(strings.Join(NodeArgs(&ns, n.State.Genesis), " "), ns.ExtraKeyFiles[0]) {
+			t.Fatalf("node %s does not hold the new validator key: %+v", ns.Name, ns)
+		}
+	}
+	if len(n.State.Nodes[0].ExtraKeyFiles) != 0 {
+		t.Fatal("n0 got a key")
+	}
+}

@@ -140,8 +140,8 @@ func (r *recorder) progressLine(el, limit time.Duration) string {
 			rej++
 		}
 	}
-	s := fmt.Sprintf("  t=%5.1fs/%.0fs  heights %s  blocks %d  reorgs %d  txs %d (%d rejected)",
-		el.Seconds(), limit.Seconds(), strings.Join(hs, " "), len(r.blocks), len(r.reorgs), len(r.txs), rej)
+	s := fmt.Sprintf("%s t=%5.1fs/%.0fs  heights %s  blocks %d  reorgs %d  txs %d (%d rejected)",
+		r.e.m.Name, el.Seconds(), limit.Seconds(), strings.Join(hs, " "), len(r.blocks), len(r.reorgs), len(r.txs), rej)
 	if r.e.m.Consensus == "pos" {
 		s += fmt.Sprintf("  finalized %d", fin)
 	}

@@ -22,6 +22,11 @@ func (e *Experiment) producerOf(proposer, payee string) int {
 		if proposer != "" && proposer == ns.Validator {
 			return i
 		}
+		for _, v := range ns.ExtraValidators {
+			if proposer != "" && proposer == v {
+				return i
+			}
+		}
 		if payee != "" && ns.MiningKey != "" {
 			if k, err := address.Decode(e.g.AddressPrefix, ns.MiningKey); err == nil && hex.EncodeToString(k[:]) == payee {
 				return i
