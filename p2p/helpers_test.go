@@ -139,8 +139,10 @@ func (r *rawClient) read() (Message, error) {
 }
 
 // handshake runs version/verack as node id on genesis g.
-func (r *rawClient) handshake(id NodeID, g chain.Hash) error {
-	if err := r.send(&MsgVersion{Protocol: ProtocolVersion, Magic: testMagic, Genesis: g, NodeID: id, UserAgent: "raw"}); err != nil {
+func (r *rawClient) handshake(id NodeID, g chain.Hash) error { return r.handshakeBest(id, g, 0) }
+
+func (r *rawClient) handshakeBest(id NodeID, g chain.Hash, best uint64) error {
+	if err := r.send(&MsgVersion{Protocol: ProtocolVersion, Magic: testMagic, Genesis: g, NodeID: id, UserAgent: "raw", BestHeight: best}); err != nil {
 		return err
 	}
 	m, err := r.read()

@@ -63,7 +63,8 @@ type pendingBlock struct {
 type syncPeer struct {
 	inflight int
 	best     uint64
-	stalls   int
+	stalls   int       // consecutive ticks on which the peer stalled
+	lastRecv time.Time // last requested block it delivered
 }
 
 // syncManager owns block download and block processing: one goroutine, so the chain sees
@@ -360,9 +361,10 @@ func (m *syncManager) onBlock(p *peer, b *chain.Block, size int, at time.Time) {
 			sp.inflight--
 			if r.p == p {
 				sp.stalls = 0
+				sp.lastRecv = m.s.cfg.Now()
 			}
 		}
-	} else if _, ok := m.pending[h]; !ok {
+	} else {
 		p.unsolicited("block")
 	}
 	if c.HaveBlock(h) {
@@ -567,18 +569,29 @@ func (m *syncManager) pickHeaderPeer() {
 
 func (m *syncManager) onTick() {
 	now := m.s.cfg.Now()
+	// A request stalls when its peer delivered nothing for StallTimeout since it was sent:
+	// a peer that keeps delivering (a slow link with a deep queue) is not stalling.
+	stalled := make(map[*peer]bool)
 	for h, r := range m.inflight {
-		if now.Sub(r.at) < m.s.cfg.StallTimeout {
+		sp := m.peers[r.p]
+		since := r.at
+		if sp != nil && sp.lastRecv.After(since) {
+			since = sp.lastRecv
+		}
+		if now.Sub(since) < m.s.cfg.StallTimeout {
 			continue
 		}
-		sp := m.peers[r.p]
 		m.requeue(h, r, r.p)
 		if sp != nil {
-			sp.stalls++
-			if sp.stalls >= stallsToDrop {
-				m.s.log.Info("dropping stalling peer", "peer", r.p)
-				r.p.close(errors.New("stalled block download"))
-			}
+			stalled[r.p] = true
+		}
+	}
+	for p := range stalled {
+		sp := m.peers[p]
+		sp.stalls++
+		if sp.stalls >= stallsToDrop {
+			m.s.log.Info("dropping stalling peer", "peer", p)
+			p.close(errors.New("stalled block download"))
 		}
 	}
 	if m.headerPeer != nil && now.Sub(m.headerAt) > m.s.cfg.StallTimeout {
