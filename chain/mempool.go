@@ -66,7 +66,7 @@ type MempoolEntry struct {
 // outside its lock; the lock covers only the final conflict check and the insertion. It
 // never calls out to other components while holding its lock, and has no callbacks.
 //
-// Rules (see doc.go): context-free checks, inputs against the chain tip or in-pool parents
+// Rules: context-free checks, inputs against the chain tip or in-pool parents
 // (chains of unconfirmed transactions), engine rules, signatures (filling the shared
 // SigCache), no spend of an output another pool transaction spends (ErrMempoolConflict: no
 // replacement), fee rate ≥ MinFeeRate (ErrFeeTooLow), no dust outputs (ErrDust), and a size
@@ -270,8 +270,8 @@ func (m *Mempool) checkOutputs(tx *Tx) error {
 }
 
 // fullPoolLocked rejects a newcomer of size bytes that cannot beat the lowest entry of a
-// full pool. With known false (before the fee is known) it only checks that some entry
-// could be evicted at all.
+// full pool. With unknownFee set (before the inputs are looked up) it only rejects a
+// transaction larger than the whole pool.
 func (m *Mempool) fullPoolLocked(id Hash, size int, fee uint64, unknownFee bool) error {
 	if m.bytes+size <= m.maxBytes {
 		return nil
