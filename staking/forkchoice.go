@@ -110,7 +110,8 @@ type fcNode struct {
 	children []int
 	weight   uint64
 	viable   bool
-	st       *State
+	st       *State // nil when the chain has no state for it yet
+	vst      *State // st, or the nearest ancestor's (viability)
 }
 
 // ChooseHead is LMD-GHOST from the latest justified checkpoint (phase0 fork choice).
@@ -179,12 +180,22 @@ func (e *Engine) ChooseHead(t chain.BlockTree) (chain.Hash, error) {
 	}
 	e.fc.justified = just
 
-	// Viability: leaves agreeing with the justified checkpoint (or all, if none does).
+	// Viability: leaves agreeing with the justified checkpoint (or all, if none does). A
+	// block whose transactions the chain has not validated yet (a side branch never
+	// connected) has no state: it is judged by its nearest ancestor's, and the chain
+	// validates it when it tries to connect it.
+	for i := range nodes {
+		if nodes[i].st == nil && nodes[i].parent >= 0 {
+			nodes[i].vst = nodes[nodes[i].parent].vst
+		} else {
+			nodes[i].vst = nodes[i].st
+		}
+	}
 	anyViable := false
 	for i := len(nodes) - 1; i >= 0; i-- {
 		n := &nodes[i]
 		if len(n.children) == 0 {
-			n.viable = n.st != nil && (just.Epoch == 0 || n.st.CurJustified == just)
+			n.viable = n.vst != nil && (just.Epoch == 0 || n.vst.CurJustified == just)
 		}
 		if n.viable {
 			anyViable = true

@@ -1,6 +1,7 @@
 package staking
 
 import (
+	"bytes"
 	"errors"
 	"testing"
 
@@ -295,5 +296,76 @@ func TestTranscriptStartTicksOnly(t *testing.T) {
 	n.runUntilEpoch(6)
 	if f := n.finality(); f.Finalized.Epoch < 3 {
 		t.Fatalf("finalized %d entering epoch 6", f.Finalized.Epoch)
+	}
+}
+
+// blockOn builds and signs a block at slot on parent by that slot's proposer on parent's
+// branch (the harness template only extends the tip).
+func (n *testNet) blockOn(parent chain.Hash, slot uint64, tag string) *chain.Block {
+	n.t.Helper()
+	es, ok := n.c.State(parent)
+	if !ok {
+		n.t.Fatal("no parent state")
+	}
+	ps := es.(*State)
+	height, _ := n.c.Height(parent)
+	prop, ok := n.e.Proposer(ps, parent, slot)
+	if !ok {
+		n.t.Fatal("no proposer")
+	}
+	var key *btcec.PrivateKey
+	for _, k := range n.keys {
+		if genesis.XOnly(k) == prop {
+			key = k
+		}
+	}
+	cb := chain.NewCoinbase(height+1, []byte(tag), []chain.TxOut{{Value: 1, Lock: chain.PayTo(prop)}})
+	b := &chain.Block{Header: chain.Header{Version: 1, Prev: parent}, Txs: []*chain.Tx{cb}}
+	if err := n.e.Prepare(n.c, &b.Header, ps, n.e.SlotStart(slot)); err != nil {
+		n.t.Fatal(err)
+	}
+	b.Header.MerkleRoot, _ = chain.MerkleRoot(chain.TxIDs(b.Txs))
+	b.Header.Seal.VoteRoot = b.ComputeVoteRoot()
+	b.Header.Seal.Sig, _ = chain.SignHash(key, b.Header.SigningHash())
+	return b
+}
+
+// TestTranscriptForkResolvedByVotes: two blocks compete on one parent (a late block and
+// the next proposer's, which missed it). With no votes the greater hash leads; once three
+// of four validators' latest votes name the other block, Reconsider reorganises to it.
+func TestTranscriptForkResolvedByVotes(t *testing.T) {
+	n := newTestNet(t, genesis.PosDev(4))
+	n.runUntilEpoch(3)
+	n.midEpoch()
+	parent, _ := n.c.Tip()
+	x := n.blockOn(parent, n.slot+1, "x")
+	y := n.blockOn(parent, n.slot+2, "y")
+	now := n.e.SlotStart(n.slot + 2)
+	for _, b := range []*chain.Block{x, y} {
+		if _, err := n.c.ProcessBlock(b, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hx, hy := x.Hash(), y.Hash()
+	hi, lo := hx, hy
+	if bytes.Compare(hy[:], hx[:]) > 0 {
+		hi, lo = hy, hx
+	}
+	if tip, _ := n.c.Tip(); tip != hi {
+		t.Fatalf("tie: tip %s, want the greater hash %s", tip, hi)
+	}
+	ep := n.e.EpochOf(n.slot) + 1
+	for i := 0; i < 3; i++ {
+		v := n.signRaw(i, chain.Vote{Slot: ep * n.p.PoS.EpochSlots, Head: lo, Target: chain.Checkpoint{Epoch: ep}})
+		if err := n.e.OnVote(&v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := n.c.Reconsider(now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tip, _ := n.c.Tip(); tip != lo || res.ReorgDepth != 1 {
+		t.Fatalf("after votes: tip %s (reorg %d), want %s", tip, res.ReorgDepth, lo)
 	}
 }
