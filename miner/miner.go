@@ -319,7 +319,11 @@ func (m *Miner) bumpLocked() {
 	m.wakeLocked()
 }
 
+// startWorkersLocked starts a worker set unless one is live.
 func (m *Miner) startWorkersLocked() {
+	if m.quitCh != nil {
+		return
+	}
 	// The previous set (if any) has exited: fold its counts into the retired total.
 	for _, c := range m.counters {
 		m.retired.Add(c.n.Load())
@@ -334,9 +338,16 @@ func (m *Miner) startWorkersLocked() {
 	}
 }
 
-// stopWorkersLocked signals the current worker set to exit and returns it to wait on.
+// stopWorkersLocked signals the current worker set (if any) to exit and returns it to
+// wait on. Several callers may wait on the same set.
 func (m *Miner) stopWorkersLocked() *sync.WaitGroup {
-	close(m.quitCh)
-	m.wakeLocked()
+	if m.quitCh != nil {
+		close(m.quitCh)
+		m.quitCh = nil
+		m.wakeLocked()
+	}
+	if m.workers == nil {
+		return new(sync.WaitGroup)
+	}
 	return m.workers
 }

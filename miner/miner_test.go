@@ -376,3 +376,43 @@ func BenchmarkGenerate2000(b *testing.B) {
 	}
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/2000blocks")
 }
+
+// TestMinerConcurrentControl hammers Start/Stop/SetThreads/SetHashRate/Notify from
+// several goroutines (run with -race); it must neither panic nor leave two worker sets.
+func TestMinerConcurrentControl(t *testing.T) {
+	h := newLoopHarness(t, testParams(genesis.AlgoFixed))
+	h.override = h.unsolvable
+	m, err := New(h.config(1, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 30; i++ {
+				switch (g + i) % 5 {
+				case 0:
+					m.Start()
+				case 1:
+					m.SetThreads(1 + i%3)
+				case 2:
+					m.Notify()
+				case 3:
+					m.SetHashRate(float64(i%2) * 100000)
+				case 4:
+					if i%7 == 0 {
+						m.Stop()
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	m.Stop()
+	n := m.Hashes()
+	if m.Hashes() != n {
+		t.Fatal("hashing after Stop")
+	}
+}
