@@ -276,10 +276,29 @@ func plotLatency(ss []Series) (*plot.Plot, error) {
 	if !any {
 		return nil, nil
 	}
-	// Propagation sits at the far left and finality at the right: the legend goes between.
+	// Leave about a decade and a half of empty log axis on the left for the legend, so
+	// it never covers the steep propagation curves.
 	p.Legend.Left = true
-	p.Legend.XOffs = 2 * vg.Inch
+	if lo := minPositive(ss); lo > 0 {
+		p.X.Min = lo / 40
+	}
 	return p, nil
+}
+
+func minPositive(ss []Series) float64 {
+	lo := math.Inf(1)
+	for _, s := range ss {
+		m := s.Metrics
+		for _, xs := range [][]float64{m.Propagation.ToAll, m.TxInclusion.Values, m.TxFinality.Values} {
+			for _, x := range positive(xs) {
+				lo = math.Min(lo, x)
+			}
+		}
+	}
+	if math.IsInf(lo, 1) {
+		return 0
+	}
+	return lo
 }
 
 func positive(xs []float64) []float64 {
@@ -356,6 +375,15 @@ func plotFairness(ss []Series) (*plot.Plot, error) {
 	p.NominalX(names...)
 	p.X.Min, p.X.Max = -0.6, float64(n)-0.4
 	p.Y.Min = 0
+	top := 0.0
+	for _, s := range ss {
+		for _, ns := range s.Metrics.Fairness.Nodes {
+			top = math.Max(top, math.Max(ns.Share, ns.Observed.Hi))
+		}
+	}
+	if top > 0 && !math.IsNaN(top) {
+		p.Y.Max = top * 1.4 // head room for the legend
+	}
 	return p, nil
 }
 
