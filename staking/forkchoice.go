@@ -110,8 +110,9 @@ type fcNode struct {
 	children []int
 	weight   uint64
 	viable   bool
-	st       *State // nil when the chain has no state for it yet
-	vst      *State // st, or the nearest ancestor's (viability)
+	fetched  bool
+	st       *State // nil when the chain has no state for it (yet)
+	vst      *State // leaves: st, or the nearest ancestor's (viability)
 }
 
 // ChooseHead is LMD-GHOST from the latest justified checkpoint (phase0 fork choice).
@@ -130,7 +131,7 @@ type fcNode struct {
 //
 // The tree walked is the subtree of the store's finalized root, so a head that conflicts
 // with the finalized checkpoint is never chosen. The justified checkpoint is the highest
-// one among the states of that subtree (and the store's); a leaf is viable when its state's
+// one among the leaves' states of that subtree (and the store's); a leaf is viable when its state's
 // current justified checkpoint is that one (filter_block_tree), or the justified epoch is 0.
 // Weights are the stakes of the justified root's state; ties go to the greater hash
 // (byte-wise, as the spec compares roots).
@@ -141,13 +142,11 @@ func (e *Engine) ChooseHead(t chain.BlockTree) (chain.Hash, error) {
 	if _, ok := t.Header(fin.Root); !ok {
 		fin = chain.Checkpoint{Root: e.gHash}
 	}
-	// Collect the subtree of the finalized root.
+	// Collect the subtree of the finalized root (no states yet: decoding a state can be
+	// costly for a chain that stores them, and only leaves and the justified root need one).
 	nodes := []fcNode{{hash: fin.Root, parent: -1}}
 	pos := map[chain.Hash]int{fin.Root: 0}
 	for i := 0; i < len(nodes); i++ {
-		if s, ok := t.State(nodes[i].hash); ok {
-			nodes[i].st, _ = s.(*State)
-		}
 		for _, c := range t.Children(nodes[i].hash) {
 			if _, dup := pos[c]; dup {
 				continue
@@ -157,10 +156,36 @@ func (e *Engine) ChooseHead(t chain.BlockTree) (chain.Hash, error) {
 			nodes[i].children = append(nodes[i].children, len(nodes)-1)
 		}
 	}
-	// Best justified and finalized checkpoints inside the subtree.
+	stateOf := func(i int) *State {
+		n := &nodes[i]
+		if !n.fetched {
+			n.fetched = true
+			if s, ok := t.State(n.hash); ok {
+				n.st, _ = s.(*State)
+			}
+		}
+		return n.st
+	}
+	// A block whose transactions the chain has not validated yet (a side branch never
+	// connected) has no state: it is judged by its nearest ancestor's, and the chain
+	// validates it when it tries to connect it.
+	nearest := func(i int) *State {
+		for ; i >= 0; i = nodes[i].parent {
+			if s := stateOf(i); s != nil {
+				return s
+			}
+		}
+		return nil
+	}
+	// Best justified and finalized checkpoints: both only grow along a branch, so the
+	// leaves' states hold the best of their branch.
 	just := e.fc.justified
 	for i := range nodes {
-		st := nodes[i].st
+		if len(nodes[i].children) > 0 {
+			continue
+		}
+		st := nearest(i)
+		nodes[i].vst = st
 		if st == nil {
 			continue
 		}
@@ -180,17 +205,7 @@ func (e *Engine) ChooseHead(t chain.BlockTree) (chain.Hash, error) {
 	}
 	e.fc.justified = just
 
-	// Viability: leaves agreeing with the justified checkpoint (or all, if none does). A
-	// block whose transactions the chain has not validated yet (a side branch never
-	// connected) has no state: it is judged by its nearest ancestor's, and the chain
-	// validates it when it tries to connect it.
-	for i := range nodes {
-		if nodes[i].st == nil && nodes[i].parent >= 0 {
-			nodes[i].vst = nodes[nodes[i].parent].vst
-		} else {
-			nodes[i].vst = nodes[i].st
-		}
-	}
+	// Viability: leaves agreeing with the justified checkpoint (or all, if none does).
 	anyViable := false
 	for i := len(nodes) - 1; i >= 0; i-- {
 		n := &nodes[i]
@@ -211,11 +226,7 @@ func (e *Engine) ChooseHead(t chain.BlockTree) (chain.Hash, error) {
 	}
 
 	// Weights: each latest vote adds its validator's stake to its head block; subtree sums.
-	var ws *State
-	if nodes[ji].st != nil {
-		ws = nodes[ji].st
-	}
-	if ws != nil {
+	if ws := nearest(ji); ws != nil {
 		for key, m := range e.fc.latest {
 			i, ok := pos[m.root]
 			if !ok {
