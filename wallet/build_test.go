@@ -128,10 +128,13 @@ func TestBuildSendSelectsAndSigns(t *testing.T) {
 			if _, err := chain.DecodeTx(b.Tx.Bytes()); err != nil {
 				t.Fatal(err)
 			}
-			// Any change to a signed field breaks a signature.
+			// Any change to a signed field breaks a signature, for the chain's verifier too.
 			b.Tx.Outputs[0].Value--
 			if verifySigs(t, b) {
 				t.Fatal("signature still verifies after changing the amount")
+			}
+			if err := chain.VerifyTxSignatures(b.Tx, spentCoins(b), nil); !errors.Is(err, chain.ErrBadSignature) {
+				t.Fatalf("chain.VerifyTxSignatures on a changed tx: %v", err)
 			}
 		})
 	}
