@@ -165,7 +165,7 @@ func Compute(t *Trace, host HostInfo) *Metrics {
 
 	m.Fairness = fairness(t, canon, blocks, seed+6)
 	m.Resources = resources(t, canon, mined, finalAt, canonTx, seed+7)
-	m.Faults = faultOutcomes(t, advances)
+	m.Faults = faultOutcomes(t, advances, mined)
 	return m
 }
 
@@ -479,13 +479,9 @@ func resources(t *Trace, canon []string, mined func(int) (float64, bool), finalA
 var oneShot = map[string]bool{FaultHashRate: true, FaultStake: true, FaultLink: true, FaultHeal: true,
 	FaultReconnect: true, FaultResume: true, FaultRestart: true}
 
-func faultOutcomes(t *Trace, adv []advance) []FaultOutcome {
+func faultOutcomes(t *Trace, adv []advance, mined func(int) (float64, bool)) []FaultOutcome {
 	var out []FaultOutcome
 	window := math.Max(10, 10*t.TargetInterval)
-	grace := 2 * t.TargetInterval * float64(max(t.EpochSlots, 1))
-	if t.Engine == "pow" {
-		grace = t.TargetInterval * float64(t.FinalityDepth)
-	}
 	finalizedAt := func(at float64) uint64 {
 		var h uint64
 		for _, a := range adv {
@@ -519,8 +515,13 @@ func faultOutcomes(t *Trace, adv []advance) []FaultOutcome {
 		prev, next := 0.0, t.Span
 		found := false
 		for _, a := range adv {
-			if a.At > f.At+grace && a.At <= end {
-				o.FinalityAdvanced = true
+			// Finality "advances during" the fault when a block produced after the fault
+			// began becomes final before it ends. Checkpoints whose votes were cast before
+			// the cut may still complete FFG's pipeline afterwards; that is not progress.
+			if a.At >= f.At && a.At <= end {
+				if at, ok := mined(int(a.Height)); ok && at > f.At {
+					o.FinalityAdvanced = true
+				}
 			}
 			if a.At <= end {
 				prev = a.At

@@ -156,9 +156,9 @@ type FaultOutcome struct {
 	ReorgsAfter    int     `json:"reorgs_after"`    // reorgs within the recovery window after the end
 	BlocksReverted int     `json:"blocks_reverted"` // their total depth
 	MaxReorgDepth  int     `json:"max_reorg_depth"`
-	// Finality during the fault: whether any node's finalized height advanced between
-	// At+grace and End, the longest gap without an advance overlapping the fault, and how
-	// long after End finality advanced again (-1: never).
+	// Finality during the fault: whether a block produced after the fault began became
+	// final (at any node) before it ended, the longest gap without a finality advance
+	// overlapping the fault, and how long after End finality advanced again (-1: never).
 	FinalityAdvanced bool    `json:"finality_advanced_during"`
 	FinalityStall    float64 `json:"finality_stall"`
 	FinalityResumed  float64 `json:"finality_resumed_after"`
