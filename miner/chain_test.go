@@ -17,6 +17,8 @@ type realChain struct {
 	p   *genesis.Params
 	key [32]byte
 	now time.Time // virtual clock, advanced by one target spacing per block
+	// wall, when set, replaces the virtual clock by the real one (real-time tests).
+	wall bool
 }
 
 func newRealChain(t testing.TB, p *genesis.Params) *realChain {
@@ -39,10 +41,16 @@ func newRealChain(t testing.TB, p *genesis.Params) *realChain {
 
 func (rc *realChain) template() (*chain.Block, error) {
 	rc.now = rc.now.Add(time.Duration(rc.p.PoW.TargetSpacing) * time.Second)
+	if rc.wall {
+		rc.now = time.Now()
+	}
 	return rc.c.NewTemplate(nil, chain.TemplateRequest{PayTo: rc.key, Extra: TemplateExtra([]byte("miner-test")), Now: rc.now})
 }
 
 func (rc *realChain) submit(b *chain.Block) error {
+	if rc.wall {
+		rc.now = time.Now()
+	}
 	res, err := rc.c.ProcessBlock(b, rc.now)
 	if err != nil {
 		return err

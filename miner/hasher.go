@@ -59,7 +59,7 @@ type hasher struct {
 
 // shaniOK runs the SHA-NI self-test once per process: it is a fact about the CPU and the
 // code, not configuration.
-var shaniOK = sync.OnceValue(func() bool { return cpuHasSHANI() && shaniSelfTest() })
+var shaniOK = sync.OnceValue(func() bool { return cpuHasSHANI() && shaniSelfTest(scan2SHANI) })
 
 // newHasher returns the fastest hasher that passed its self-test.
 func newHasher() *hasher { return &hasher{shani: shaniOK()} }
@@ -103,7 +103,7 @@ func (h *hasher) scan(w *work, start, count uint32) (nonce uint32, found bool, t
 // nonce ranges (including the top of the nonce space) it must report exactly the first
 // nonce whose hash's top 32 bits are at most a threshold, for thresholds taken from the
 // hashes themselves. Any error in the compression shows up as a wrong top word.
-func shaniSelfTest() bool {
+func shaniSelfTest(scan func(j *niJob, start, count uint32) (uint32, bool)) bool {
 	const n = 64
 	seed := sha256.Sum256([]byte("chainlab/miner/self-test"))
 	for i := 0; i < 6; i++ {
@@ -133,13 +133,13 @@ func shaniSelfTest() bool {
 					break
 				}
 			}
-			off, ok := scan2SHANI(&w.ni, start, n)
+			off, ok := scan(&w.ni, start, n)
 			if off != want || ok != (want < n) {
 				return false
 			}
 		}
 		w.ni.top = 0
-		off, ok := scan2SHANI(&w.ni, start, n)
+		off, ok := scan(&w.ni, start, n)
 		for j := range tops {
 			if tops[j] == 0 {
 				return ok && off == uint32(j)

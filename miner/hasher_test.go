@@ -22,8 +22,30 @@ func TestSHANISelfTest(t *testing.T) {
 	if !cpuHasSHANI() {
 		t.Skip("CPU has no SHA-NI")
 	}
-	if !shaniSelfTest() {
+	if !shaniSelfTest(scan2SHANI) {
 		t.Fatal("SHA-NI scanner disagrees with crypto/sha256")
+	}
+	// The self-test must catch a scanner that is subtly wrong: a one-bit error in the
+	// midstate, an off-by-one in the reported nonce, a scanner that never reports.
+	broken := map[string]func(j *niJob, start, count uint32) (uint32, bool){
+		"midstate bit flip": func(j *niJob, start, count uint32) (uint32, bool) {
+			c := *j
+			c.abef[2] ^= 1 << 7
+			return scan2SHANI(&c, start, count)
+		},
+		"off by one": func(j *niJob, start, count uint32) (uint32, bool) {
+			off, ok := scan2SHANI(j, start, count)
+			if ok && off > 0 {
+				off--
+			}
+			return off, ok
+		},
+		"never finds": func(j *niJob, start, count uint32) (uint32, bool) { return count, false },
+	}
+	for name, scan := range broken {
+		if shaniSelfTest(scan) {
+			t.Fatalf("self-test passed a broken scanner (%s)", name)
+		}
 	}
 	if newHasher().name() != "sha-ni" {
 		t.Fatal("hasher did not pick SHA-NI")
