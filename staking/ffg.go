@@ -132,5 +132,8 @@ func ProcessJustificationAndFinalization(f FFG, currentEpoch, total, prevTarget,
 	if currentEpoch <= 1 {
 		return f
 	}
+	// get_total_active_balance floors the total at EFFECTIVE_BALANCE_INCREMENT: an epoch
+	// with no active stake justifies nothing.
+	total = max(total, 1)
 	return WeighJustificationAndFinalization(f, currentEpoch, total, prevTarget, curTarget, prevRoot, curRoot)
 }

@@ -177,3 +177,10 @@ func TestSupermajority(t *testing.T) {
 		}
 	}
 }
+
+func TestFFGNoActiveStakeJustifiesNothing(t *testing.T) {
+	f := ProcessJustificationAndFinalization(FFG{PrevJustified: cp(1), CurJustified: cp(2), Bits: 3}, 3, 0, 0, 0, rootOf(2), rootOf(3))
+	if f.CurJustified.Epoch != 2 || f.Bits != 6 {
+		t.Fatalf("zero stake: justified %d bits %04b", f.CurJustified.Epoch, f.Bits)
+	}
+}
