@@ -205,7 +205,9 @@ func (s *Server) dialLoop(ctx context.Context) {
 				s.book.disconnected(addr, NodeID{}, false, ErrBanned)
 				continue
 			}
-			s.wg.Add(1)
+			if !s.track() {
+				return
+			}
 			go func(addr string) {
 				defer s.wg.Done()
 				dctx, cancel := context.WithTimeout(ctx, s.cfg.HandshakeTimeout)

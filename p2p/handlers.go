@@ -255,12 +255,24 @@ func (s *Server) BroadcastEvidence(e *chain.Evidence) {
 	s.relayInv(InvEvidence, e.Hash(), nil, false)
 }
 
-// AnnounceTip re-announces the local tip to every peer (after a heal or a local reorg).
-func (s *Server) AnnounceTip() {
+// AnnounceTip announces the local tip to every peer that does not know it (after a local
+// reorg, say). It never blocks, so it may be called from Config.OnBlock or a Chain wrapper;
+// requests coalesce. Blocks received from peers need no call: p2p relays a new tip itself
+// once it is not downloading.
+func (s *Server) AnnounceTip() { s.announceTip(false) }
+
+// announceTip with force sends even to peers believed to know the tip (after a heal).
+func (s *Server) announceTip(force bool) {
 	if !s.started.Load() || s.ctx.Err() != nil {
 		return
 	}
-	s.sync.post(syncEvent{kind: evAnnounce})
+	if force {
+		s.sync.announceForce.Store(true)
+	}
+	select {
+	case s.sync.announce <- struct{}{}:
+	default: // one is already pending
+	}
 }
 
 // ---- ping ----

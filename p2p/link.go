@@ -144,6 +144,8 @@ func (l *lockedRand) IntN(n int) int {
 
 // SetLink sets the emulation of the link from this node to the node id (at run time too;
 // a connected peer picks it up for the next message). Zero params remove the emulation.
+// The tip is re-announced to every peer, so blocks whose announcements the old link lost
+// are fetched again.
 func (s *Server) SetLink(id NodeID, p LinkParams) error {
 	if err := p.validate(); err != nil {
 		return err
@@ -159,6 +161,7 @@ func (s *Server) SetLink(id NodeID, p LinkParams) error {
 	for _, pr := range peers {
 		pr.setLink(p)
 	}
+	s.announceTip(true) // what the old link lost is offered again
 	return nil
 }
 
@@ -178,7 +181,7 @@ func (s *Server) Links() map[NodeID]LinkParams {
 // change the node re-announces its tip so the sides reconcile after a heal.
 func (s *Server) SetPartition(groups [][]NodeID) {
 	s.partition.Store(newPartition(groups))
-	s.AnnounceTip()
+	s.announceTip(true)
 }
 
 // Partition returns the current partition groups (nil when healed).

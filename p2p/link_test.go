@@ -130,8 +130,7 @@ func TestLinkEmulationOverWebsocket(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	_ = a.s.SetLink(b.id, LinkParams{})
-	a.s.AnnounceTip()
+	_ = a.s.SetLink(b.id, LinkParams{}) // re-announces the tip
 	waitFor(t, 5*time.Second, "relay after loss lifted", func() bool { return b.tip() == blk2.Hash() })
 	if err := a.s.SetLink(b.id, LinkParams{Loss: 2}); err == nil {
 		t.Fatal("loss 2 accepted")

@@ -274,6 +274,12 @@ func testLateNodeSyncs(t *testing.T, mk chainMaker, n int) {
 	start := time.Now()
 	late := tn.add(func(c *Config) {
 		c.OnSyncProgress = func(p SyncProgress) { mu.Lock(); last = p; mu.Unlock() }
+		// a little latency so every peer is connected before one of them has served it all
+		c.PerPeerInFlight = 32
+		c.Links = map[NodeID]LinkParams{}
+		for _, o := range tn.nodes[:3] {
+			c.Links[o.id] = LinkParams{Delay: 5 * time.Millisecond}
+		}
 	})
 	for _, o := range tn.nodes[:3] {
 		late.connect(o)

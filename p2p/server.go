@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -46,6 +47,7 @@ type Server struct {
 	peers    map[*peer]struct{}
 	byID     map[NodeID]*peer
 	links    map[NodeID]LinkParams
+	closing  bool
 	bans     map[NodeID]time.Time
 	banAddrs map[string]time.Time
 	book     *addrBook
@@ -135,7 +137,7 @@ func (s *Server) Start(ctx context.Context) error {
 			_ = s.httpSrv.Serve(ln)
 		}()
 		if s.cfg.AdvertiseAddr == "" {
-			s.cfg.AdvertiseAddr = ln.Addr().String()
+			s.cfg.AdvertiseAddr = advertiseFor(ln.Addr())
 		}
 	}
 	s.wg.Add(3)
@@ -151,6 +153,9 @@ func (s *Server) Stop() {
 	if !s.started.Load() || !s.stopping.CompareAndSwap(false, true) {
 		return
 	}
+	s.mu.Lock()
+	s.closing = true // no goroutine is tracked after this point
+	s.mu.Unlock()
 	s.cancel()
 	if s.httpSrv != nil {
 		_ = s.httpSrv.Close()
@@ -192,12 +197,15 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.inboundNow.Add(-1)
+	if !s.track() {
+		http.Error(w, "stopped", http.StatusServiceUnavailable)
+		return
+	}
+	defer s.wg.Done()
 	ws, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return
 	}
-	s.wg.Add(1)
-	defer s.wg.Done()
 	p := newPeer(s, ws, r.RemoteAddr, true)
 	if _, err := s.runPeerReady(p, nil); err != nil {
 		s.log.Debug("inbound peer ended", "remote", r.RemoteAddr, "err", err)
@@ -224,7 +232,10 @@ func (s *Server) dial(ctx context.Context, addr string) (NodeID, error) {
 	}
 	p := newPeer(s, ws, addr, false)
 	ready := make(chan error, 1)
-	s.wg.Add(1)
+	if !s.track() {
+		_ = ws.Close()
+		return NodeID{}, ErrStopped
+	}
 	go func() {
 		defer s.wg.Done()
 		registered, err := s.runPeerReady(p, ready)
@@ -305,6 +316,17 @@ func (s *Server) register(p *peer) error {
 	}
 	p.connected = s.cfg.Now()
 	return nil
+}
+
+// track adds a goroutine to the stop wait group unless the server is stopping.
+func (s *Server) track() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return false
+	}
+	s.wg.Add(1)
+	return true
 }
 
 func (s *Server) dialerOf(p *peer) NodeID {
@@ -487,6 +509,15 @@ func (s *Server) onConnected(p *peer) {
 }
 
 // ---- helpers ----
+
+// advertiseFor turns a listener address into one peers can dial: an unspecified host
+// (0.0.0.0, ::) becomes 127.0.0.1, the testbed's loopback.
+func advertiseFor(a net.Addr) string {
+	if ta, ok := a.(*net.TCPAddr); ok && ta.IP.IsUnspecified() {
+		return net.JoinHostPort("127.0.0.1", strconv.Itoa(ta.Port))
+	}
+	return a.String()
+}
 
 func normalizeAddr(a string) string {
 	a = strings.TrimPrefix(a, "ws://")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"chainlab/chain"
@@ -37,7 +38,6 @@ type syncEvent struct {
 	block   *chain.Block
 	size    int
 	at      time.Time
-	done    chan struct{}
 }
 
 type wantItem struct {
@@ -72,13 +72,16 @@ type syncPeer struct {
 type syncManager struct {
 	s        *Server
 	ev       chan syncEvent
-	peers    map[*peer]*syncPeer
-	want     []wantItem
-	queued   map[chain.Hash]struct{}
-	dirty    bool
-	inflight map[chain.Hash]*request
-	pending  map[chain.Hash]*pendingBlock
-	byPrev   map[chain.Hash][]chain.Hash
+	announce chan struct{} // AnnounceTip requests (never blocks, so callbacks may call it)
+	// announceForce makes the next announcement go to every peer (known sets may be stale)
+	announceForce atomic.Bool
+	peers         map[*peer]*syncPeer
+	want          []wantItem
+	queued        map[chain.Hash]struct{}
+	dirty         bool
+	inflight      map[chain.Hash]*request
+	pending       map[chain.Hash]*pendingBlock
+	byPrev        map[chain.Hash][]chain.Hash
 
 	headerPeer   *peer
 	headerAt     time.Time
@@ -99,6 +102,7 @@ func newSyncManager(s *Server) *syncManager {
 	return &syncManager{
 		s:            s,
 		ev:           make(chan syncEvent, 1024),
+		announce:     make(chan struct{}, 1),
 		peers:        make(map[*peer]*syncPeer),
 		queued:       make(map[chain.Hash]struct{}),
 		inflight:     make(map[chain.Hash]*request),
@@ -140,6 +144,8 @@ func (m *syncManager) run(ctx context.Context) {
 			}
 			m.fill()
 			m.announceIfCaughtUp()
+		case <-m.announce:
+			m.handle(syncEvent{kind: evAnnounce})
 		case <-tick.C:
 			m.onTick()
 			m.fill()
@@ -173,10 +179,7 @@ func (m *syncManager) handle(e syncEvent) {
 	case evAnnounce:
 		tip, _ := m.s.cfg.Chain.Tip()
 		m.lastTip = tip
-		m.s.relayInv(InvBlock, tip, nil, true)
-		if e.done != nil {
-			close(e.done)
-		}
+		m.s.relayInv(InvBlock, tip, nil, m.announceForce.Swap(false))
 	}
 }
 
@@ -613,7 +616,7 @@ func (m *syncManager) onTick() {
 	if now.Sub(m.lastRefresh) > tipRefresh {
 		m.lastRefresh = now
 		tip, _ := m.s.cfg.Chain.Tip()
-		m.s.relayInv(InvBlock, tip, nil, true)
+		m.s.relayInv(InvBlock, tip, nil, m.announceForce.Swap(false))
 	}
 	m.progress(false)
 }
