@@ -335,8 +335,8 @@ func TestSealBlockRollsExtraNonce(t *testing.T) {
 	p.PoW.InitialBits = 0x1f0fffff
 	c := newTestChain(t, p)
 	b := c.template(t, uint32(p.Time)+1)
-	ok, err := sealBlock(context.Background(), b, 0, 64)
-	if !ok || err != nil {
+	ok, tries, err := sealBlock(context.Background(), b, 0, 64)
+	if !ok || err != nil || tries == 0 {
 		t.Fatalf("%v %v", ok, err)
 	}
 	if ExtraNonce(b) == 0 || b.Header.Nonce >= 64 {
@@ -367,6 +367,22 @@ func TestGenerate(t *testing.T) {
 	})
 	if err != nil || len(hashes) != 2000 || len(c.r.main) != 2001 {
 		t.Fatalf("%d blocks, %v", len(hashes), err)
+	}
+}
+
+func TestGenerateMaxTries(t *testing.T) {
+	p := testParams(genesis.AlgoFixed)
+	p.PoW.InitialBits = 0x1f00ffff // about 65,536 hashes per block
+	c := newTestChain(t, p)
+	tm := uint32(p.Time)
+	tmpl := func() (*chain.Block, error) { tm++; return c.template(t, tm), nil }
+	submit := func(b *chain.Block) error { c.r.add(&b.Header); return nil }
+	hashes, err := GenerateMaxTries(context.Background(), 1000, 1_000_000, tmpl, submit)
+	if err != nil || len(hashes) == 0 || len(hashes) >= 1000 {
+		t.Fatalf("%d blocks with 1,000,000 tries, err %v", len(hashes), err)
+	}
+	if hashes, err := GenerateMaxTries(context.Background(), 3, 1, tmpl, submit); err != nil || len(hashes) > 1 {
+		t.Fatalf("one try: %d blocks, %v", len(hashes), err)
 	}
 }
 

@@ -83,17 +83,19 @@ const sealBatch = 1 << 16
 // the merkle root) and starts over at nonce 0. It modifies b in place and reports whether
 // b is now sealed. The header time is left alone, so the result is deterministic.
 func SealBlock(ctx context.Context, b *chain.Block, maxTries uint64) (bool, error) {
-	return sealBlock(ctx, b, maxTries, 1<<32)
+	ok, _, err := sealBlock(ctx, b, maxTries, 1<<32)
+	return ok, err
 }
 
-// sealBlock is SealBlock with a nonce space of the given size (tests shrink it).
-func sealBlock(ctx context.Context, b *chain.Block, maxTries, space uint64) (bool, error) {
+// sealBlock is SealBlock with a nonce space of the given size (tests shrink it); it also
+// returns the number of hashes tried.
+func sealBlock(ctx context.Context, b *chain.Block, maxTries, space uint64) (bool, uint64, error) {
 	target, err := targetOf(b.Header.Bits)
 	if err != nil {
-		return false, err
+		return false, 0, err
 	}
 	if b.Header.Seal != nil {
-		return false, chain.NewRuleError(chain.ErrUnexpectedSeal, "cannot mine a header with a PoS seal")
+		return false, 0, chain.NewRuleError(chain.ErrUnexpectedSeal, "cannot mine a header with a PoS seal")
 	}
 	hs := newHasher()
 	var w work
@@ -102,11 +104,11 @@ func sealBlock(ctx context.Context, b *chain.Block, maxTries, space uint64) (boo
 	var tries uint64
 	for maxTries == 0 || tries < maxTries {
 		if err := ctx.Err(); err != nil {
-			return false, err
+			return false, tries, err
 		}
 		if nonce >= space {
 			if err := SetExtraNonce(b, ExtraNonce(b)+1); err != nil {
-				return false, err
+				return false, tries, err
 			}
 			w.setHeader(&b.Header, target)
 			nonce = 0
@@ -120,28 +122,44 @@ func sealBlock(ctx context.Context, b *chain.Block, maxTries, space uint64) (boo
 		nonce += uint64(tried)
 		if ok {
 			b.Header.Nonce = found
-			return true, nil
+			return true, tries, nil
 		}
 	}
-	return false, nil
+	return false, tries, nil
 }
 
 // Generate mines n blocks one after another for generatetoaddress-style RPCs: each round
 // asks template for a block on the current tip, seals it with SealBlock and hands it to
 // submit (which connects it). It returns the hashes of the blocks submitted.
 func Generate(ctx context.Context, n int, template func() (*chain.Block, error), submit func(*chain.Block) error) ([]chain.Hash, error) {
+	return GenerateMaxTries(ctx, n, 0, template, submit)
+}
+
+// GenerateMaxTries is Generate with Bitcoin's generatetoaddress maxtries: at most maxTries
+// hashes in total over all blocks (0 = no limit). When they run out it returns the blocks
+// mined so far and no error, as Bitcoin Core does.
+func GenerateMaxTries(ctx context.Context, n int, maxTries uint64, template func() (*chain.Block, error), submit func(*chain.Block) error) ([]chain.Hash, error) {
 	out := make([]chain.Hash, 0, n)
+	var used uint64
 	for i := 0; i < n; i++ {
+		if maxTries != 0 && used >= maxTries {
+			return out, nil
+		}
 		b, err := template()
 		if err != nil {
 			return out, fmt.Errorf("miner: template: %w", err)
 		}
-		ok, err := SealBlock(ctx, b, 0)
+		var budget uint64
+		if maxTries != 0 {
+			budget = maxTries - used
+		}
+		ok, tries, err := sealBlock(ctx, b, budget, 1<<32)
+		used += tries
 		if err != nil {
 			return out, err
 		}
 		if !ok {
-			return out, errors.New("miner: block not sealed")
+			return out, nil // tries exhausted
 		}
 		if err := submit(b); err != nil {
 			return out, fmt.Errorf("miner: submit: %w", err)
