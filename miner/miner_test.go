@@ -5,7 +5,6 @@ import (
 	"errors"
 	"math/big"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -234,14 +233,6 @@ func waitHashes(t *testing.T, m *Miner, n uint64) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // TestThrottleHoldsRate is the one timing-based test: a throttled miner must hold a
