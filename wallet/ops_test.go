@@ -242,3 +242,44 @@ func TestStakingOnPoW(t *testing.T) {
 		t.Errorf("failed operations left keys: %+v", w.Public())
 	}
 }
+
+func TestRescanFindsRestoredCoins(t *testing.T) {
+	ctx := context.Background()
+	f := newFakeNode("pow")
+	s := newTestStore(t)
+	orig := createTestWallet(t, s, "orig")
+	for i := 0; i < 25; i++ {
+		orig.NewAddress(BranchReceive)
+	}
+	ch, _ := orig.NewAddress(BranchChange)
+	pub := orig.Public()
+	f.fund(pub.Addresses[3].Key, 5*unitsPerCoin)
+	f.fund(pub.Addresses[22].Key, 7*unitsPerCoin) // index 22: beyond the first batch of 20
+	f.fund(ch.Key, 1*unitsPerCoin)
+
+	restored, err := s.Create([]byte("pw"), CreateOptions{Name: "restored", Network: "pow-dev", Prefix: "clpow", Mnemonic: testMnemonic})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newClient(t, f, s)
+	res, err := c.Rescan(ctx, restored, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Receive != 23 || res.Change != 1 || res.Added != 23 {
+		t.Fatalf("rescan %+v", res)
+	}
+	rp := restored.Public()
+	st, err := c.Sync(ctx, &rp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := st.Balance(); b.Confirmed != 13*unitsPerCoin {
+		t.Fatalf("restored balance %+v", b)
+	}
+	// Small gap: index 22 is out of reach after the last coin at 3 with gap 5.
+	again, _ := s.Create([]byte("pw"), CreateOptions{Name: "gap5", Network: "pow-dev", Prefix: "clpow", Mnemonic: testMnemonic})
+	if res, err := c.Rescan(ctx, again, 5); err != nil || res.Receive != 4 {
+		t.Fatalf("gap 5: %+v %v", res, err)
+	}
+}

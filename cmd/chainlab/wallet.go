@@ -77,7 +77,10 @@ func walletCommand() *cli.Command {
 					&cli.StringFlag{Name: "key-file", Usage: "add the hex private key in this file to the wallet"},
 					&cli.StringFlag{Name: "dev-key", Usage: "add a public development key, role/index (e.g. alloc/0, owner/1)"},
 					&cli.IntFlag{Name: "addresses", Value: 1, Usage: "receive addresses to derive when restoring"},
+					&cli.BoolFlag{Name: "rescan", Value: true, Usage: "ask the node which addresses hold coins (gap limit 20)"},
 				}},
+			&cli.Command{Name: "rescan", Usage: "find the coins of a restored wallet on the node (derives used addresses)", Action: walletRescan,
+				Flags: []cli.Flag{&cli.IntFlag{Name: "gap", Value: wallet.DefaultGap, Usage: "consecutive unused addresses that end a branch"}}},
 			&cli.Command{Name: "export", Usage: "print the wallet's secrets (mnemonic, imported and validator keys)", Action: walletExport},
 			&cli.Command{Name: "list", Usage: "list the wallets in the wallet directory", Action: walletList},
 			&cli.Command{Name: "address", Usage: "show the wallet's addresses", Action: walletAddress,
@@ -326,10 +329,13 @@ func walletImport(c *cli.Context) error {
 			return err
 		}
 	}
-	if c.Int("addresses") > 1 {
-		if err := s.Save(w); err != nil {
-			return err
+	if c.Bool("rescan") {
+		if err := rescan(c, s, w, wallet.DefaultGap); err != nil {
+			fmt.Fprintf(c.App.ErrWriter, "warning: no rescan (%v); run `chainlab wallet rescan` once the node is up\n", err)
 		}
+	}
+	if err := s.Save(w); err != nil {
+		return err
 	}
 	pub := w.Public()
 	if c.Bool("json") {
@@ -337,6 +343,33 @@ func walletImport(c *cli.Context) error {
 	}
 	fmt.Fprintf(out(c), "Restored wallet %q (%d addresses) in %s\n", name, len(pub.Addresses), s.Path(name))
 	return nil
+}
+
+func rescan(c *cli.Context, s *wallet.Store, w *wallet.Wallet, gap int) error {
+	sess, err := connect(c, s)
+	if err != nil {
+		return err
+	}
+	defer sess.Close()
+	res, err := sess.client.Rescan(sess.ctx, w, gap)
+	if err != nil {
+		return err
+	}
+	if !c.Bool("json") {
+		fmt.Fprintf(out(c), "Rescan: %d receive and %d change addresses in use (%d added)\n", res.Receive, res.Change, res.Added)
+	}
+	return nil
+}
+
+func walletRescan(c *cli.Context) error {
+	s, w, err := openWallet(c)
+	if err != nil {
+		return err
+	}
+	if err := rescan(c, s, w, c.Int("gap")); err != nil {
+		return err
+	}
+	return s.Save(w)
 }
 
 func readMnemonic(c *cli.Context) (string, error) {

@@ -121,4 +121,26 @@ func TestWalletCLI(t *testing.T) {
 	if out := must(common("alice", "export")...); !strings.Contains(out, "Mnemonic") {
 		t.Fatalf("export:\n%s", out)
 	}
+	// Restore alice from her exported mnemonic: same first address, same coins.
+	var secrets struct{ Mnemonic string }
+	if err := json.Unmarshal([]byte(must(common("alice", "export", "--json")...)), &secrets); err != nil {
+		t.Fatal(err)
+	}
+	mf := filepath.Join(t.TempDir(), "mnemonic")
+	os.WriteFile(mf, []byte(secrets.Mnemonic+"\n"), 0o600)
+	must(common("alice2", "import", "--mnemonic-file", mf, "--addresses", "3")...)
+	var a1, a2 []wallet.AddressInfo
+	json.Unmarshal([]byte(must(common("alice", "address", "--json")...)), &a1)
+	json.Unmarshal([]byte(must(common("alice2", "address", "--json")...)), &a2)
+	if len(a2) < 4 || a1[0].Address != a2[0].Address || a2[3].Branch != "change" { // 3 receive + the change found by the rescan
+		t.Fatalf("restored addresses %v, original %v", a2, a1)
+	}
+	// A dev key import makes a genesis allocation spendable.
+	must(common("alice2", "import", "--dev-key", "alloc/0")...)
+	if err := json.Unmarshal([]byte(must(common("alice2", "balance", "--json")...)), &bal); err != nil {
+		t.Fatal(err)
+	}
+	if aliceConf := 50*genesis.Coin - 750_000_000 - res.Fee; bal["confirmed"] != wallet.FormatAmount(p.Allocations[0].Amount+aliceConf) {
+		t.Fatalf("alice2 with alloc/0: %v", bal)
+	}
 }
