@@ -51,6 +51,16 @@ func WithSigWorkers(n int) Option { return func(e *Engine) { e.workers = n } }
 // WithSigCacheSize bounds the cache of verified vote signatures (default 1<<16).
 func WithSigCacheSize(n int) Option { return func(e *Engine) { e.sigs = newSigCache(n) } }
 
+// VoteSigCache remembers verified vote signatures; one cache may be shared by the engines
+// of many chains in one process (the simulator), so each vote is verified once.
+type VoteSigCache struct{ c *sigCache }
+
+// NewVoteSigCache returns a cache of up to n verified votes.
+func NewVoteSigCache(n int) *VoteSigCache { return &VoteSigCache{c: newSigCache(n)} }
+
+// WithVoteSigCache makes the engine use a shared cache of verified vote signatures.
+func WithVoteSigCache(c *VoteSigCache) Option { return func(e *Engine) { e.sigs = c.c } }
+
 // NewEngine builds the PoS engine for p, which must be a validated PoS genesis.
 func NewEngine(p *genesis.Params, opts ...Option) (*Engine, error) {
 	if p == nil {

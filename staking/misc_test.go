@@ -246,3 +246,26 @@ func TestDutiesDoubleBlockEvidence(t *testing.T) {
 		t.Fatal("double proposer not slashed")
 	}
 }
+
+// TestSharedVoteSigCache: two engines sharing a cache verify a vote once; a tampered copy
+// (different hash) is still verified and refused.
+func TestSharedVoteSigCache(t *testing.T) {
+	c := NewVoteSigCache(16)
+	p := genesis.PosDev(2)
+	e1, _ := NewEngine(p, WithVoteSigCache(c))
+	e2, _ := NewEngine(p, WithVoteSigCache(c))
+	k := genesis.DevKey("validator", 0)
+	v := chain.Vote{Validator: genesis.XOnly(k), Slot: 3}
+	v.Sig, _ = chain.SignHash(k, v.SigningHash())
+	if e1.VerifyVotes([]chain.Vote{v}) != -1 || !c.c.has(v.Hash()) {
+		t.Fatal("not verified or not cached")
+	}
+	if e2.VerifyVotes([]chain.Vote{v}) != -1 {
+		t.Fatal("cached vote refused")
+	}
+	bad := v
+	bad.Sig[0] ^= 1
+	if e2.VerifyVotes([]chain.Vote{v, bad}) != 1 {
+		t.Fatal("tampered vote accepted")
+	}
+}
