@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"chainlab/chain"
 )
 
 func newClient(t *testing.T, f *fakeNode, s *Store) *Client {
@@ -252,7 +254,12 @@ func TestRescanFindsRestoredCoins(t *testing.T) {
 		orig.NewAddress(BranchReceive)
 	}
 	ch, _ := orig.NewAddress(BranchChange)
+	orig.NewValidatorKey(testNow)
+	v1, _, _ := orig.NewValidatorKey(testNow)
 	pub := orig.Public()
+	stake := &chain.Tx{Version: 1, Inputs: []chain.TxIn{{Prev: chain.OutPoint{Index: 999}}},
+		Outputs: []chain.TxOut{{Value: 100 * unitsPerCoin, Lock: chain.Lock{Kind: chain.LockStake, Key: v1.Key, Owner: pub.Addresses[1].Key}}}}
+	f.add(stake, false)
 	f.fund(pub.Addresses[3].Key, 5*unitsPerCoin)
 	f.fund(pub.Addresses[22].Key, 7*unitsPerCoin) // index 22: beyond the first batch of 20
 	f.fund(ch.Key, 1*unitsPerCoin)
@@ -266,7 +273,7 @@ func TestRescanFindsRestoredCoins(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Receive != 23 || res.Change != 1 || res.Added != 23 {
+	if res.Receive != 23 || res.Change != 1 || res.Added != 23 || res.Validators != 2 {
 		t.Fatalf("rescan %+v", res)
 	}
 	rp := restored.Public()
@@ -274,8 +281,11 @@ func TestRescanFindsRestoredCoins(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b := st.Balance(); b.Confirmed != 13*unitsPerCoin {
+	if b := st.Balance(); b.Confirmed != 13*unitsPerCoin || b.Staked != 100*unitsPerCoin {
 		t.Fatalf("restored balance %+v", b)
+	}
+	if _, ok := restored.ValidatorKey(v1.Key); !ok {
+		t.Fatal("validator key not recovered")
 	}
 	// Small gap: index 22 is out of reach after the last coin at 3 with gap 5.
 	again, _ := s.Create([]byte("pw"), CreateOptions{Name: "gap5", Network: "pow-dev", Prefix: "clpow", Mnemonic: testMnemonic})

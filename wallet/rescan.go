@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"chainlab/chain"
 )
 
 // DefaultGap is how many consecutive unused addresses end a rescan of a branch (BIP-44's gap
@@ -15,6 +17,9 @@ type RescanResult struct {
 	Receive uint32 `json:"receive"` // receive keys now derived
 	Change  uint32 `json:"change"`  // change keys now derived
 	Added   int    `json:"added"`   // addresses added to the wallet
+	// Validators is the number of validator keys recovered (their stake or unbonding outputs
+	// were found on the wallet's addresses).
+	Validators int `json:"validators"`
 }
 
 // Rescan finds the coins of a restored wallet: for the receive and change branches it derives
@@ -38,6 +43,7 @@ func (c *Client) Rescan(ctx context.Context, w *Wallet, gap int) (RescanResult, 
 		return RescanResult{}, fmt.Errorf("%w: wallet %q is for %q, node runs %q", ErrWrongNetwork, w.pub.Name, w.pub.Network, p.Network)
 	}
 	var res RescanResult
+	bonded := map[[32]byte]bool{} // validator keys of stake/unbonding outputs found
 	for _, b := range []Branch{BranchReceive, BranchChange} {
 		used := int64(-1) // highest index with coins
 		for start := uint32(0); int64(start) <= used+int64(gap); start += uint32(gap) {
@@ -62,6 +68,9 @@ func (c *Client) Rescan(ctx context.Context, w *Wallet, gap int) (RescanResult, 
 				if i, ok := index[u.Lock.SpendKey()]; ok && int64(i) > used {
 					used = int64(i)
 				}
+				if u.Lock.Kind != chain.LockPay {
+					bonded[u.Lock.Key] = true
+				}
 			}
 		}
 		next := &w.pub.Receive
@@ -74,6 +83,23 @@ func (c *Client) Rescan(ctx context.Context, w *Wallet, gap int) (RescanResult, 
 			}
 			res.Added++
 		}
+	}
+	// Validator keys: derive them in order until gap keys in a row bond nothing found.
+	last := int64(len(w.pub.Validators)) - 1
+	for i := uint32(len(w.pub.Validators)); len(bonded) > 0 && int64(i) <= last+int64(gap); i++ {
+		k, err := w.kc.key(BranchValidator, i)
+		if err != nil {
+			return res, err
+		}
+		if bonded[XOnly(k)] {
+			last = int64(i)
+		}
+	}
+	for int64(len(w.pub.Validators)) <= last {
+		if _, _, err := w.NewValidatorKey(c.cfg.Now()); err != nil {
+			return res, err
+		}
+		res.Validators++
 	}
 	res.Receive, res.Change = w.pub.Receive, w.pub.Change
 	return res, nil

@@ -356,7 +356,8 @@ func rescan(c *cli.Context, s *wallet.Store, w *wallet.Wallet, gap int) error {
 		return err
 	}
 	if !c.Bool("json") {
-		fmt.Fprintf(out(c), "Rescan: %d receive and %d change addresses in use (%d added)\n", res.Receive, res.Change, res.Added)
+		fmt.Fprintf(out(c), "Rescan: %d receive and %d change addresses in use (%d added), %d validator keys recovered\n",
+			res.Receive, res.Change, res.Added, res.Validators)
 	}
 	return nil
 }
