@@ -17,7 +17,10 @@
 //
 // The x-only key is the BIP-86 internal key (chainlab has no taproot tweak). Raw keys can be
 // imported next to the derived ones. The BIP-32/39/86 and BIP-340 vectors in testdata are
-// checked by the tests.
+// checked by the tests. A wallet restored from its mnemonic finds its coins with Rescan:
+// receive and change addresses in batches up to a gap of 20 unused ones (BIP-44's rule; the
+// node keeps no history, so addresses whose coins were all spent count as unused), and the
+// validator keys of any stake or unbonding outputs found.
 //
 // # Keystore
 //
