@@ -43,7 +43,8 @@
 // proposers and committees are known one full epoch ahead. Proposer of slot s:
 // x = the first 8 bytes of TaggedHash("chainlab/proposer", seed || s), r = x*Total/2^64,
 // the first active validator whose cumulative weight exceeds r (probability proportional
-// to stake). Vote slots: the active validators sorted by
+// to stake). A validator slashed after the epoch's set was fixed keeps its draws but may
+// not propose (the slot stays empty). Vote slots: the active validators sorted by
 // TaggedHash("chainlab/committee", seed || key), then split into EpochSlots committees as
 // phase0's compute_committee does (sizes differ by at most one).
 //
@@ -93,13 +94,17 @@
 // # Fork choice (ChooseHead, OnVote)
 //
 // The engine keeps a store: the latest vote per validator (from blocks in Apply and from
-// gossip through OnVote, which checks the key and signature; thread-safe) and the best
-// justified and finalized checkpoints. ChooseHead walks the subtree of the finalized root
-// (so it never returns a head conflicting with finality), takes the highest justified
-// checkpoint found in the states of that subtree, filters leaves whose state does not
-// agree with it, and runs LMD-GHOST from it with the stakes of the justified root's state,
-// ties to the greater hash. Finality() reports the state's finalized checkpoint with
-// Absolute = true: the chain refuses to reorganise below it. Use one Engine per Chain.
+// gossip through OnVote, which checks the key and signature and refuses targets more than
+// two epochs beyond any applied block; thread-safe) and the best justified and finalized
+// checkpoints. ChooseHead walks the subtree of the finalized root (so it never returns a
+// head conflicting with finality), takes the highest justified checkpoint among its
+// leaves' states, filters leaves whose state does not agree with it, and runs LMD-GHOST
+// from it with the stakes of the justified root's state, ties to the greater hash. A side
+// block the chain has not validated yet has no state; it is judged by its nearest
+// ancestor's, so a side branch can win and be connected. Finality() reports the state's
+// finalized checkpoint with Absolute = true: the chain refuses to reorganise below it.
+// Use one Engine per Chain (the store is per chain); a VoteSigCache may be shared.
+// After feeding votes, the node calls Chain.Reconsider to let the head move.
 //
 // # Duties and slashing protection
 //
