@@ -255,6 +255,12 @@ func (m *syncManager) onInv(p *peer, hashes []chain.Hash) {
 			m.enqueue(wantItem{hash: h, height: height})
 			continue
 		}
+		if m.syncing {
+			// header sync will reach it; a new tip announced mid-sync is not fetched alone
+			sp.best = max(sp.best, m.bestHeader+1)
+			askHeaders = askHeaders || m.headerPeer == nil
+			continue
+		}
 		if len(direct) < maxDirectGetData && sp.inflight < m.s.cfg.PerPeerInFlight {
 			direct = append(direct, InvItem{Type: InvBlock, Hash: h})
 			m.inflight[h] = &request{p: p, at: m.s.cfg.Now()}
@@ -267,8 +273,18 @@ func (m *syncManager) onInv(p *peer, hashes []chain.Hash) {
 		p.send(&MsgGetData{Items: direct})
 	}
 	if askHeaders {
-		m.requestHeaders(p, nil)
+		m.requestHeaders(p, m.headerLocator())
 	}
+}
+
+// headerLocator continues header sync from the best header being downloaded, if any
+// (the main-chain locator alone would make the peer resend headers we already have).
+func (m *syncManager) headerLocator() []chain.Hash {
+	loc := m.s.cfg.Chain.Locator()
+	if n := len(m.want); n > 0 && !m.dirty {
+		return append([]chain.Hash{m.want[n-1].hash}, loc...)
+	}
+	return loc
 }
 
 // requestHeaders asks p for headers after locator (nil: the main chain's locator).
@@ -384,7 +400,9 @@ func (m *syncManager) onBlock(p *peer, b *chain.Block, size int, at time.Time) {
 		m.pending[h] = &pendingBlock{b: b, p: p, size: size, at: at, added: m.s.cfg.Now()}
 		m.byPrev[b.Header.Prev] = append(m.byPrev[b.Header.Prev], h)
 		if ph, ok := c.Height(b.Header.Prev); !ok {
-			m.requestHeaders(p, nil)
+			if !m.syncing || m.headerPeer == nil {
+				m.requestHeaders(p, m.headerLocator())
+			}
 		} else if !m.busy(b.Header.Prev) {
 			m.enqueue(wantItem{hash: b.Header.Prev, height: ph})
 		}
