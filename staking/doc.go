@@ -10,6 +10,9 @@
 // its seal, and a header's Time must be the start of its slot in whole seconds
 // (ErrBadSlotTime). A header whose slot starts more than SlotDriftMillis after `now` is
 // ErrFutureSlot; its slot must exceed its parent's (ErrSlotNotAfterParent).
+// Because Time has whole-second resolution, slots shorter than a second put consecutive
+// blocks in one second, which the chain's median-time-past rule (time > MTP) rejects:
+// with the chain as it is, use slot_ms >= 1000 (pos-dev: 1000).
 //
 // # Stake on the UTXO ledger (CheckTx, Apply)
 //
