@@ -203,3 +203,70 @@ func TestRealChainMinerLoop(t *testing.T) {
 		t.Fatalf("%d blocks rejected", st.Rejected)
 	}
 }
+
+// TestRealChainReorgByWork: under ASERT a shorter branch of fast (hence harder) blocks
+// carries more work than a longer on-schedule branch, and the chain reorganises to it.
+func TestRealChainReorgByWork(t *testing.T) {
+	p := testParams(genesis.AlgoASERT)
+	p.PoW.HalfLife = 10 // each block 9 s early makes the next ~1.9x harder
+	rc := newRealChain(t, p)
+	base := uint32(p.Time) + 1000
+	now := time.Unix(int64(base)+10_000, 0)
+	build := func(parent chain.Hash, tm uint32) *chain.Block {
+		t.Helper()
+		height, ok := rc.c.Height(parent)
+		if !ok {
+			t.Fatalf("parent %s unknown", parent)
+		}
+		cb := chain.NewCoinbase(height+1, TemplateExtra([]byte{byte(tm)}), []chain.TxOut{{Value: p.BlockSubsidy(height + 1), Lock: chain.PayTo(rc.key)}})
+		root, _ := chain.MerkleRoot([]chain.Hash{cb.TxID()})
+		b := &chain.Block{Header: chain.Header{Version: 1, Prev: parent, MerkleRoot: root, Time: tm}, Txs: []*chain.Tx{cb}}
+		if err := rc.e.Prepare(rc.c, &b.Header, nil, now); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := SealBlock(context.Background(), b, 0); !ok || err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	process := func(b *chain.Block) *chain.Result {
+		t.Helper()
+		res, err := rc.c.ProcessBlock(b, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	// Common block 1 (the ASERT anchor), then branch A: 6 blocks on schedule.
+	b1 := build(rc.c.GenesisHash(), base)
+	process(b1)
+	parent := b1.Hash()
+	for i := 1; i <= 6; i++ {
+		b := build(parent, base+uint32(10*i))
+		process(b)
+		parent = b.Hash()
+	}
+	tipA, hA := rc.c.Tip()
+	workA, _ := rc.c.Work(tipA)
+	// Branch B: blocks 1 s apart, so each is harder than the last.
+	parent = b1.Hash()
+	var res *chain.Result
+	var lastB *chain.Block
+	for i := 1; i <= 5; i++ {
+		lastB = build(parent, base+uint32(i))
+		res = process(lastB)
+		parent = lastB.Hash()
+		if res.Status == chain.StatusMainChain {
+			break
+		}
+	}
+	tipB, hB := rc.c.Tip()
+	if tipB != lastB.Hash() || hB >= hA {
+		t.Fatalf("tip at height %d (A had %d): no reorg to the shorter, heavier branch", hB, hA)
+	}
+	workB, _ := rc.c.Work(tipB)
+	if workB.Cmp(workA) <= 0 || res.ReorgDepth != int(hA-1) {
+		t.Fatalf("work A %v, B %v, reorg depth %d", workA, workB, res.ReorgDepth)
+	}
+	t.Logf("branch B: %d blocks (A %d), bits of its tip 0x%08x, reorg depth %d", hB-1, hA-1, lastB.Header.Bits, res.ReorgDepth)
+}
