@@ -234,3 +234,26 @@ func TestApplyRejects(t *testing.T) {
 }
 
 func timeMillis(ms int64) time.Duration { return time.Duration(ms) * time.Millisecond }
+
+// TestWrongTargetIncludedNotCounted: a vote whose target root is not the branch's
+// checkpoint is valid to include (and then a duplicate for that epoch) but adds nothing
+// to the target stake (the spec's "messed target" case on real state).
+func TestWrongTargetIncludedNotCounted(t *testing.T) {
+	f := newGenesisFixture(t, nil)
+	vs := f.votes(7)
+	good, bad := vs[0], vs[1]
+	bad.Target.Root = chain.Hash{0xee}
+	bad.Sig, _ = chain.SignHash(f.keys[bad.Validator], bad.SigningHash())
+	ctx, err := f.apply(f.block(7, []chain.Vote{good, bad}, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := ctx.State.(*State)
+	voted, total := st.TargetStake(0)
+	if voted != 1000*genesis.Coin || total != 8*1000*genesis.Coin {
+		t.Fatalf("target stake %d of %d, want one validator's", voted, total)
+	}
+	if !st.HasVoted(int(st.index[bad.Validator]), 0) {
+		t.Fatal("wrong-target vote not recorded as voted")
+	}
+}
