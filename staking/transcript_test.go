@@ -106,9 +106,20 @@ func TestTranscriptInactivityLeak(t *testing.T) {
 		t.Fatalf("finalized at epoch %d: too early for 40%% offline", finalAt)
 	}
 	st := n.tipState()
-	if off := st.Validator(3).Balance; off >= st.Validator(3).Bonded {
+	off := st.Validator(3).Balance
+	if off >= st.Validator(3).Bonded {
 		t.Fatalf("offline balance %d not leaked", off)
 	}
+	// The offline balance is the bond after k whole leak epochs of InactivityPenaltyBP.
+	b, k := st.Validator(3).Bonded, 0
+	for b > off {
+		b -= b/10000*p.PoS.InactivityPenaltyBP + b%10000*p.PoS.InactivityPenaltyBP/10000
+		k++
+	}
+	if b != off {
+		t.Fatalf("offline balance %d is not the bond leaked a whole number of epochs", off)
+	}
+	t.Logf("leaked for %d epochs", k)
 	// The leak stops once finality is back: offline balances stop falling soon after.
 	n.runUntilEpoch(finalAt + 2)
 	b1 := n.tipState().Validator(3).Balance
