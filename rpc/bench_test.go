@@ -232,3 +232,34 @@ type discardWriter struct {
 func (d *discardWriter) Header() http.Header         { return d.h }
 func (d *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (d *discardWriter) WriteHeader(s int)           { d.status = s }
+
+// BenchmarkMempoolAddDirect is the calibration point for sendrawtransaction: the same
+// transactions added by 8 goroutines straight into chain.Mempool, no RPC.
+func BenchmarkMempoolAddDirect(b *testing.B) {
+	n := newBenchNode(b)
+	if b.N > len(benchTxs) {
+		b.N = len(benchTxs)
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	start := time.Now()
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= b.N {
+					return
+				}
+				if _, err := n.pool.Add(benchTxs[i], chaintest.Now()); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "tx/s")
+}
