@@ -192,8 +192,10 @@ func getBlockchainInfo(c *call) (any, error) {
 		FinalizedHash:        fin.Hash.String(),
 		FinalizedHeight:      fin.Height,
 	}
-	if hi, ok := ch.(interface{ BestHeaderHeight() uint64 }); ok {
-		r.Headers = max(r.Headers, hi.BestHeaderHeight())
+	for _, t := range ch.Tips() { // headers-first sync indexes headers ahead of bodies
+		if t.Status != "invalid" {
+			r.Headers = max(r.Headers, t.Height)
+		}
 	}
 	if mtp, err := ch.MedianTimePast(tip); err == nil {
 		r.MedianTime = mtp
