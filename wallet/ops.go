@@ -249,7 +249,8 @@ func (c *Client) buildAndSend(ctx context.Context, w *Wallet, saved Public, kind
 		return nil, fmt.Errorf("node returned txid %s for %s", txid, res.TxID)
 	}
 	c.log.Info("broadcast", "kind", kind, "txid", txid, "amount", res.Amount, "fee", res.Fee)
-	w.Record(JournalEntry{TxID: txid.String(), Time: c.cfg.Now().UTC().Truncate(time.Second), Kind: kind, To: to, Amount: res.Amount, Fee: res.Fee})
+	w.Record(JournalEntry{TxID: txid.String(), Time: c.cfg.Now().UTC().Truncate(time.Second), Kind: kind, To: to,
+		Amount: res.Amount, Fee: res.Fee, Raw: b.Tx.Bytes()})
 	if err := c.cfg.Store.Save(w); err != nil {
 		return res, fmt.Errorf("transaction %s sent, but the journal was not saved: %w", txid, err)
 	}
@@ -599,4 +600,47 @@ func (c *Client) History(st *State, pub *Public) []HistoryEntry {
 		return out[i].Time.After(out[j].Time)
 	})
 	return out
+}
+
+// RebroadcastResult is the node's answer to one resent transaction.
+type RebroadcastResult struct {
+	TxID   string `json:"txid"`
+	Kind   string `json:"kind"`
+	Result string `json:"result"` // "accepted", or the node's refusal (spent inputs: mined or replaced)
+}
+
+// Rebroadcast sends the journal's transactions that are not in the node's mempool again (a
+// node forgets its mempool when it restarts). Transactions already mined come back with a
+// missing-input refusal, which is reported, not treated as an error.
+func (c *Client) Rebroadcast(ctx context.Context, pub *Public) ([]RebroadcastResult, error) {
+	pool, err := c.cfg.Node.Mempool(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pooled := map[chain.Hash]bool{}
+	for _, tx := range pool {
+		pooled[tx.TxID()] = true
+	}
+	var out []RebroadcastResult
+	for _, j := range pub.Journal {
+		if len(j.Raw) == 0 {
+			continue
+		}
+		tx, err := chain.DecodeTx(j.Raw)
+		if err != nil {
+			return out, fmt.Errorf("%w: journal entry %s: %v", ErrCorrupt, j.TxID, err)
+		}
+		if pooled[tx.TxID()] {
+			continue
+		}
+		r := RebroadcastResult{TxID: j.TxID, Kind: j.Kind, Result: "accepted"}
+		if _, err := c.cfg.Node.SendRawTransaction(ctx, tx); err != nil {
+			if ctx.Err() != nil {
+				return out, ctx.Err()
+			}
+			r.Result = err.Error()
+		}
+		out = append(out, r)
+	}
+	return out, nil
 }

@@ -293,3 +293,37 @@ func TestRescanFindsRestoredCoins(t *testing.T) {
 		t.Fatalf("gap 5: %+v %v", res, err)
 	}
 }
+
+func TestRebroadcast(t *testing.T) {
+	ctx := context.Background()
+	f := newFakeNode("pow")
+	s := newTestStore(t)
+	w := createTestWallet(t, s, "w")
+	f.fund(w.Public().Addresses[0].Key, 10*unitsPerCoin)
+	f.fund(w.Public().Addresses[0].Key, 10*unitsPerCoin)
+	c := newClient(t, f, s)
+	var dest [32]byte
+	dest[0] = 3
+	to, _ := EncodeAddress("clpow", dest)
+	r1, err := c.Send(ctx, w, to, unitsPerCoin, SendOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.mine(1, dest)
+	r2, err := c.Send(ctx, w, to, 2*unitsPerCoin, SendOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := w.Public()
+	if got, err := c.Rebroadcast(ctx, &pub); err != nil || len(got) != 1 || got[0].TxID != r1.TxID.String() {
+		t.Fatalf("with r2 pooled: %+v %v", got, err) // r1 mined: refused for its spent inputs
+	}
+	f.pool = nil // the node restarted and forgot its mempool
+	got, err := c.Rebroadcast(ctx, &pub)
+	if err != nil || len(got) != 2 || got[1].TxID != r2.TxID.String() || got[1].Result != "accepted" {
+		t.Fatalf("after restart: %+v %v", got, err)
+	}
+	if len(f.pool) != 1 || f.pool[0].TxID() != r2.TxID {
+		t.Fatal("r2 not back in the mempool")
+	}
+}

@@ -53,6 +53,7 @@ type JournalEntry struct {
 	To     string    `json:"to,omitempty"`
 	Amount uint64    `json:"amount"`
 	Fee    uint64    `json:"fee"`
+	Raw    hexBytes  `json:"raw,omitempty"` // the signed transaction (wallet rebroadcast)
 }
 
 // secrets is the encrypted part of a wallet file.

@@ -88,6 +88,7 @@ func walletCommand() *cli.Command {
 			&cli.Command{Name: "balance", Usage: "confirmed, unconfirmed, immature, staked and unbonding coins", Action: walletBalance},
 			&cli.Command{Name: "send", Usage: "pay an amount of coins to an address", ArgsUsage: "<address> <amount>", Action: walletSend, Flags: feeFlags()},
 			&cli.Command{Name: "history", Usage: "transactions sent and coins received", Action: walletHistory},
+			&cli.Command{Name: "rebroadcast", Usage: "send this wallet's transactions missing from the node's mempool again", Action: walletRebroadcast},
 			&cli.Command{Name: "mine", Usage: "mine to this wallet (PoW node)", Action: walletMine,
 				Flags: []cli.Flag{
 					&cli.IntFlag{Name: "blocks", Usage: "mine N blocks now (generatetoaddress)"},

@@ -157,6 +157,34 @@ func walletHistory(c *cli.Context) error {
 	return table(c, "WHEN\tKIND\tSTATUS\tAMOUNT\tFEE\tTXID\tADDRESS", rows)
 }
 
+func walletRebroadcast(c *cli.Context) error {
+	_, pub, err := readPublic(c)
+	if err != nil {
+		return err
+	}
+	s, _ := openStore(c)
+	sess, err := connect(c, s)
+	if err != nil {
+		return err
+	}
+	defer sess.Close()
+	rs, err := sess.client.Rebroadcast(sess.ctx, pub)
+	if err != nil {
+		return err
+	}
+	if c.Bool("json") {
+		if rs == nil {
+			rs = []wallet.RebroadcastResult{}
+		}
+		return printJSON(c, rs)
+	}
+	var rows [][]string
+	for _, r := range rs {
+		rows = append(rows, []string{r.TxID, r.Kind, r.Result})
+	}
+	return table(c, "TXID\tKIND\tRESULT", rows)
+}
+
 func walletMine(c *cli.Context) error {
 	_, pub, err := readPublic(c)
 	if err != nil {

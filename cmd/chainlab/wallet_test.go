@@ -115,6 +115,9 @@ func TestWalletCLI(t *testing.T) {
 	if want := wallet.FormatAmount(50*genesis.Coin - 750_000_000 - res.Fee); bal["confirmed"] != want {
 		t.Fatalf("alice balance: %v, want confirmed %s", bal, want)
 	}
+	if out := must(common("alice", "rebroadcast")...); !strings.Contains(out, res.TxID.String()) || !strings.Contains(out, "ErrMissingInput") {
+		t.Fatalf("rebroadcast of a mined tx:\n%s", out)
+	}
 	if out := must(common("alice", "history")...); !strings.Contains(out, "send") || !strings.Contains(out, "-7.50000000") {
 		t.Fatalf("history:\n%s", out)
 	}
