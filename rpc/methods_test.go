@@ -479,3 +479,25 @@ func TestPoSShapes(t *testing.T) {
 		t.Errorf("getdifficulty pos: %v %v", d, err)
 	}
 }
+
+func TestHeadersAheadOfBlocks(t *testing.T) {
+	n := newTestNode(t, nil)
+	bld := chaintest.NewBuilder(n.chain.Params())
+	blocks := bld.Chain(n.chain.GenesisHash(), 3)
+	hs := make([]*chain.Header, len(blocks))
+	for i, b := range blocks {
+		hs[i] = &b.Header
+	}
+	if err := n.chain.ProcessHeaders(hs, chaintest.Now()); err != nil {
+		t.Fatal(err)
+	}
+	info, err := n.cl.GetBlockchainInfo(bg)
+	if err != nil || info.Blocks != 0 || info.Headers != 3 {
+		t.Errorf("getblockchaininfo with headers only: blocks %d headers %d %v", info.Blocks, info.Headers, err)
+	}
+	// The header is known, the body is not: getblockheader works, getblock says why not.
+	if _, err := n.cl.GetBlockHeader(bg, blocks[2].Hash()); err != nil {
+		t.Errorf("getblockheader of a headers-only block: %v", err)
+	}
+	n.wantErr(CodeMisc, "header only", "getblock", blocks[2].Hash().String())
+}
