@@ -128,7 +128,7 @@ func TestE2EPoSPartitionFinalityStall(t *testing.T) {
 name = "e2e-pos-partition"
 consensus = "pos"
 seed = 5
-duration = "40s"
+duration = "42s"
 [pos]
 slot = "500ms"
 epoch_slots = 4
@@ -139,13 +139,15 @@ count = 4
 delay = "10ms"
 [load]
 rate = 3
+# PoS runs start at an epoch boundary (2 s epochs here): cutting half a slot before the
+# boundary of epoch 5 leaves no epoch whose votes straddle the cut.
 [[fault]]
-at = "10s"
+at = "9.75s"
 action = "partition"
 a = ["n0", "n1"]
 b = ["n2", "n3"]
 [[fault]]
-at = "24s"
+at = "21.75s"
 action = "heal"
 `)
 	m := res.Metrics

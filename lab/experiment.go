@@ -122,11 +122,31 @@ func Run(ctx context.Context, cfg RunConfig) (*RunResult, error) {
 	return e.run(ctx)
 }
 
+// alignedStart is the run's time zero. PoW: now. PoS: the next epoch boundary of the slot
+// clock (genesis time + k·epoch), waited for, so that a fault at t = k·slot hits the start
+// of a slot and faults can be placed relative to epochs (a cut half a slot before an epoch
+// boundary leaves no epoch straddling it).
+func (e *Experiment) alignedStart(ctx context.Context) time.Time {
+	now := time.Now()
+	if e.m.Consensus != "pos" || e.g == nil || e.g.PoS == nil {
+		return now
+	}
+	epoch := time.Duration(e.g.PoS.EpochSlots) * e.g.PoS.SlotDuration()
+	gen := e.g.GenesisTime()
+	k := (now.Sub(gen) + epoch - 1) / epoch
+	start := gen.Add(k * epoch)
+	select {
+	case <-ctx.Done():
+	case <-time.After(time.Until(start)):
+	}
+	return start
+}
+
 func (e *Experiment) since() float64 { return time.Since(e.start).Seconds() }
 
 func (e *Experiment) run(ctx context.Context) (*RunResult, error) {
 	m, net := e.m, e.net
-	e.start = time.Now()
+	e.start = e.alignedStart(ctx)
 	e.rec = newRecorder(e)
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
