@@ -115,14 +115,6 @@ func (s *Store) get(key []byte) ([]byte, error) {
 	return v, nil
 }
 
-func (s *Store) has(key []byte) (bool, error) {
-	ok, err := s.db.Has(key, nil)
-	if err != nil {
-		return false, fmt.Errorf("chain: store has %x: %w", key[:1], err)
-	}
-	return ok, nil
-}
-
 func (s *Store) put(key, val []byte) error {
 	if err := s.db.Put(key, val, nil); err != nil {
 		return fmt.Errorf("chain: store put: %w", err)
