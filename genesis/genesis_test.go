@@ -85,3 +85,19 @@ func TestSubsidyHalving(t *testing.T) {
 		t.Fatal("halving")
 	}
 }
+
+func TestAllocationsCappedAtMaxMoney(t *testing.T) {
+	p := PowDev()
+	p.Allocations[0].Amount = MaxMoney
+	err := p.Validate()
+	var ge *Error
+	if !errors.As(err, &ge) || ge.Field != "allocations[1].amount" {
+		t.Fatalf("total over MaxMoney: %v", err)
+	}
+	p = PowDev()
+	p.Allocations = p.Allocations[:1]
+	p.Allocations[0].Amount = MaxMoney
+	if err := p.Validate(); err != nil {
+		t.Fatalf("exactly MaxMoney refused: %v", err)
+	}
+}

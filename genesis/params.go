@@ -13,6 +13,10 @@ import (
 // Coin is the number of base units in one coin.
 const Coin = 100_000_000
 
+// MaxMoney is the most base units that can ever exist (Bitcoin's 21 million coins); no
+// output, allocation or stake may exceed it.
+const MaxMoney = 21_000_000 * Coin
+
 // Consensus engine names.
 const (
 	PoW = "pow"

@@ -64,7 +64,7 @@ func (p *Params) Validate() error {
 	if p.MaxFutureDrift < 0 {
 		return fieldErr("max_future_drift", "must not be negative")
 	}
-	if p.Subsidy > 50*Coin*1000 {
+	if p.Subsidy > MaxMoney {
 		return fieldErr("subsidy", "%d is implausibly large", p.Subsidy)
 	}
 	if p.CoinbaseMaturity > 10000 {
@@ -82,8 +82,8 @@ func (p *Params) Validate() error {
 		if a.Amount == 0 {
 			return fieldErr(f+".amount", "must be positive")
 		}
-		if total+a.Amount < total || total+a.Amount > 21_000_000*Coin*100 {
-			return fieldErr(f+".amount", "total allocation overflows")
+		if a.Amount > MaxMoney || total+a.Amount > MaxMoney {
+			return fieldErr(f+".amount", "allocations total more than %d base units (21 million coins)", uint64(MaxMoney))
 		}
 		total += a.Amount
 	}
@@ -179,6 +179,9 @@ func (p *Params) validatePoS() error {
 		}
 		if v.Stake == 0 || v.Stake < s.MinStake {
 			return fieldErr(f+".stake", "%d is below min_stake %d", v.Stake, s.MinStake)
+		}
+		if v.Stake > MaxMoney {
+			return fieldErr(f+".stake", "%d exceeds 21 million coins", v.Stake)
 		}
 	}
 	return nil
