@@ -55,26 +55,10 @@ func (n *Node) afterResult(res *chain.Result, b *chain.Block, local bool) {
 	}
 	n.mempool.Update(res)
 	if n.rpc != nil {
-		if len(res.Disconnected) > 0 {
-			ev := rpc.ReorgEvent{Depth: len(res.Disconnected), OldTip: res.OldTip.String(), NewTip: res.NewTip.String()}
-			for _, d := range res.Disconnected {
-				ev.Disconnected = append(ev.Disconnected, d.Hash().String())
-			}
-			for _, c := range res.Connected {
-				ev.Connected = append(ev.Connected, c.Hash().String())
-			}
-			if h, ok := n.chain.Height(res.Disconnected[len(res.Disconnected)-1].Header.Prev); ok {
-				ev.ForkHeight = h
-			}
-			n.rpc.Publish(ev)
-		}
-		tipHash, tipHeight := n.chain.Tip()
-		base := tipHeight + 1 - uint64(len(res.Connected))
-		for i, c := range res.Connected {
-			n.rpc.PublishBlock(c, base+uint64(i))
-		}
-		_ = tipHash
-		n.publishFinality()
+		n.rpc.PublishResult(res)
+		cur := n.chain.Finality()
+		n.rpc.PublishFinality(n.lastFinal, cur)
+		n.lastFinal = cur
 	}
 	if n.votes != nil {
 		n.votes.blocksConnected(res.Connected)
@@ -86,21 +70,6 @@ func (n *Node) afterResult(res *chain.Result, b *chain.Block, local bool) {
 		n.p2p.BroadcastBlock(b)
 	} else {
 		n.p2p.AnnounceTip()
-	}
-}
-
-// publishFinality publishes justified/finalized events when they move.
-func (n *Node) publishFinality() {
-	f := n.chain.Finality()
-	if f.Justified != n.lastJust && f.Justified.Epoch > n.lastJust.Epoch {
-		n.lastJust = f.Justified
-		n.rpc.Publish(rpc.CheckpointEvent{Epoch: f.Justified.Epoch, Root: f.Justified.Root.String()})
-	}
-	if f.Hash != n.lastFinal.Hash && f.Height >= n.lastFinal.Height {
-		n.lastFinal = f
-		if f.Absolute {
-			n.rpc.Publish(rpc.CheckpointEvent{Finalized: true, Epoch: f.Finalized.Epoch, Root: f.Finalized.Root.String(), Height: f.Height})
-		}
 	}
 }
 

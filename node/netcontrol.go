@@ -2,7 +2,6 @@ package node
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -11,8 +10,6 @@ import (
 	"chainlab/p2p"
 	"chainlab/rpc"
 )
-
-var errPeerNotFound = errors.New("peer not connected")
 
 // netControl is rpc's view of the p2p server: peers, addnode, and link emulation.
 // Peers are named by their node id (hex, full or the 16-character short form) or their
@@ -103,7 +100,7 @@ func (c *netControl) DisconnectNode(addr string, id int64) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("%w: %s", errPeerNotFound, addr)
+	return fmt.Errorf("%w: %s", rpc.ErrNodeNotConnected, addr)
 }
 
 // resolve finds a peer by node id (full hex or short form) or address.
@@ -116,7 +113,7 @@ func (c *netControl) resolve(name string) (p2p.NodeID, error) {
 			return p.ID, nil
 		}
 	}
-	return p2p.NodeID{}, fmt.Errorf("%w: %s", errPeerNotFound, name)
+	return p2p.NodeID{}, fmt.Errorf("%w: %s", rpc.ErrNodeNotConnected, name)
 }
 
 func (c *netControl) SetLink(peer string, spec rpc.LinkSpec) error {

@@ -36,9 +36,8 @@ type Node struct {
 
 	producer producer // miner loop or validator duties; nil when not producing
 
-	postMu    sync.Mutex // serialises afterResult so events leave in chain order
-	lastFinal chain.Finality
-	lastJust  chain.Checkpoint
+	postMu    sync.Mutex     // serialises afterResult so events leave in chain order
+	lastFinal chain.Finality // last finality published (guarded by postMu)
 
 	started time.Time
 	ctx     context.Context
