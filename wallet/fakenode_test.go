@@ -65,6 +65,17 @@ func (f *fakeNode) ListUnspent(_ context.Context, addrs []string) ([]UTXO, error
 	return out, nil
 }
 
+// poolOutput finds an output of a mempool transaction (chained unconfirmed spends).
+func (f *fakeNode) poolOutput(op chain.OutPoint) (UTXO, bool) {
+	for _, tx := range f.pool {
+		if tx.TxID() == op.TxID && int(op.Index) < len(tx.Outputs) {
+			o := tx.Outputs[op.Index]
+			return UTXO{OutPoint: op, Value: o.Value, Lock: o.Lock}, true
+		}
+	}
+	return UTXO{}, false
+}
+
 func (f *fakeNode) inPool(op chain.OutPoint) bool {
 	for _, tx := range f.pool {
 		for _, in := range tx.Inputs {
@@ -86,6 +97,9 @@ func (f *fakeNode) SendRawTransaction(_ context.Context, tx *chain.Tx) (chain.Ha
 	unbonds := map[Key32]*ValidatorStatus{}
 	for i, txin := range tx.Inputs {
 		u, ok := f.utxos[txin.Prev]
+		if !ok {
+			u, ok = f.poolOutput(txin.Prev)
+		}
 		if !ok {
 			return chain.Hash{}, chain.NewRuleError(chain.ErrMissingInput, "input %d", i)
 		}

@@ -153,10 +153,34 @@ type TxResult struct {
 	Tx      *chain.Tx  `json:"-"`
 }
 
-// SendOptions tune Send.
+// SendOptions tune Send, Stake, Unstake and Withdraw.
 type SendOptions struct {
 	FeeRate uint64 // base units per byte; 0 = estimate from the node's mempool
 	DryRun  bool   // build and sign but do not broadcast or save
+	// ConfirmedOnly refuses to spend the change of the wallet's own unconfirmed transactions
+	// (spent by default, as Bitcoin Core's spendzeroconfchange: the mempool accepts chained
+	// transactions, and only the wallet's own change is trusted, never unconfirmed payments
+	// from others).
+	ConfirmedOnly bool
+}
+
+// coins returns the coins a transaction may select: the spendable confirmed coins and, unless
+// o.ConfirmedOnly, the unconfirmed outputs of transactions this wallet journaled.
+func coins(st *State, pub *Public, o SendOptions) []UTXO {
+	out := append([]UTXO(nil), st.View.Spendable...)
+	if o.ConfirmedOnly {
+		return out
+	}
+	mine := make(map[string]bool, len(pub.Journal))
+	for _, j := range pub.Journal {
+		mine[j.TxID] = true
+	}
+	for _, u := range st.View.Unconfirmed {
+		if mine[u.OutPoint.TxID.String()] {
+			out = append(out, u)
+		}
+	}
+	return out
 }
 
 // Send pays amount to the address to.
@@ -166,7 +190,7 @@ func (c *Client) Send(ctx context.Context, w *Wallet, to string, amount uint64, 
 		return nil, err
 	}
 	return c.buildAndSend(ctx, w, w.Public(), "send", to, o, func(st *State, rate uint64, change chain.Lock) (TxRequest, error) {
-		return TxRequest{Outputs: []chain.TxOut{{Value: amount, Lock: chain.PayTo(key)}}, Coins: st.View.Spendable,
+		return TxRequest{Outputs: []chain.TxOut{{Value: amount, Lock: chain.PayTo(key)}}, Coins: coins(st, &w.pub, o),
 			FeeRate: rate, Change: change, Available: st.View}, nil
 	})
 }
@@ -316,7 +340,7 @@ func (c *Client) Stake(ctx context.Context, w *Wallet, amount uint64, o StakeOpt
 	}
 	lock := chain.Lock{Kind: chain.LockStake, Key: v.Key, Owner: owner.Key}
 	res, err := c.buildAndSend(ctx, w, saved, "stake", owner.Address, o.SendOptions, func(st *State, rate uint64, change chain.Lock) (TxRequest, error) {
-		return TxRequest{Outputs: []chain.TxOut{{Value: amount, Lock: lock}}, Coins: st.View.Spendable, FeeRate: rate, Change: change, Available: st.View}, nil
+		return TxRequest{Outputs: []chain.TxOut{{Value: amount, Lock: lock}}, Coins: coins(st, &w.pub, o.SendOptions), FeeRate: rate, Change: change, Available: st.View}, nil
 	}, writeKey)
 	if err != nil {
 		return nil, err
@@ -421,7 +445,7 @@ func (c *Client) Unstake(ctx context.Context, w *Wallet, validator *Key32, o Sen
 		}
 		release := st.Snap.Epoch + st.Params.UnbondingEpochs + 1
 		out := chain.TxOut{Value: bal, Lock: chain.Lock{Kind: chain.LockUnbonding, Key: u.Lock.Key, Owner: u.Lock.Owner, Release: release}}
-		return TxRequest{Outputs: []chain.TxOut{out}, Fixed: []Input{{UTXO: u, Effective: bal}}, Coins: st.View.Spendable,
+		return TxRequest{Outputs: []chain.TxOut{out}, Fixed: []Input{{UTXO: u, Effective: bal}}, Coins: coins(st, &w.pub, o),
 			FeeRate: rate, Change: change, Available: st.View}, nil
 	})
 }

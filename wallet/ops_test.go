@@ -83,17 +83,30 @@ func TestSendBetweenWallets(t *testing.T) {
 	if b := sb.Balance(); b.Unconfirmed != res.Amount {
 		t.Fatalf("bob unconfirmed: %+v", b)
 	}
-	// A second send before confirmation must not reuse the pending coin.
-	if _, err := c.Send(ctx, alice, bob.Public().Addresses[0].Address, unitsPerCoin, SendOptions{}); !errors.Is(err, ErrInsufficientFunds) {
+	// A second send before confirmation must not reuse the pending coin; with ConfirmedOnly
+	// nothing is left, by default it spends its own unconfirmed change.
+	if _, err := c.Send(ctx, alice, bob.Public().Addresses[0].Address, unitsPerCoin, SendOptions{ConfirmedOnly: true}); !errors.Is(err, ErrInsufficientFunds) {
 		t.Fatalf("double spend of a pending coin: %v", err)
 	}
+	// Bob may not spend alice's unconfirmed payment to him (not his own change).
+	if _, err := c.Send(ctx, bob, alice.Public().Addresses[0].Address, unitsPerCoin, SendOptions{}); !errors.Is(err, ErrInsufficientFunds) {
+		t.Fatalf("bob spent an untrusted unconfirmed payment: %v", err)
+	}
+	res2, err := c.Send(ctx, alice, bob.Public().Addresses[0].Address, unitsPerCoin, SendOptions{})
+	if err != nil {
+		t.Fatalf("spending own unconfirmed change: %v", err)
+	}
+	if len(res2.Tx.Inputs) != 1 || res2.Tx.Inputs[0].Prev.TxID != res.TxID {
+		t.Fatalf("second send does not spend the first one's change: %+v", res2.Tx.Inputs)
+	}
 	f.mine(1, [32]byte{1})
+	apub = alice.Public()
 	sa, _ = c.Sync(ctx, &apub)
 	sb, _ = c.Sync(ctx, &bpub)
-	if b := sa.Balance(); b.Confirmed != res.Change || b.Total() != 50*unitsPerCoin-res.Amount-res.Fee {
+	if b := sa.Balance(); b.Confirmed != res2.Change || b.Total() != 50*unitsPerCoin-res.Amount-res.Fee-res2.Amount-res2.Fee {
 		t.Fatalf("alice confirmed: %+v", b)
 	}
-	if b := sb.Balance(); b.Confirmed != res.Amount {
+	if b := sb.Balance(); b.Confirmed != res.Amount+res2.Amount {
 		t.Fatalf("bob confirmed: %+v", b)
 	}
 	// The journal and the change key survived on disk.
@@ -102,11 +115,11 @@ func TestSendBetweenWallets(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := reopened.Public()
-	if len(p.Journal) != 1 || p.Journal[0].TxID != res.TxID.String() || p.Change != 1 { // failed sends derived no lasting change key
+	if len(p.Journal) != 2 || p.Journal[0].TxID != res.TxID.String() || p.Change != 2 { // failed sends derived no lasting change key
 		t.Fatalf("journal %+v change %d", p.Journal, p.Change)
 	}
 	h := c.History(sa, &p)
-	if len(h) != 1 || h[0].Kind != "send" || h[0].Amount != res.Amount { // the change is not a receipt
+	if len(h) != 2 || h[0].Kind != "send" || h[1].Kind != "send" { // the change is not a receipt
 		t.Fatalf("history %+v", h)
 	}
 }

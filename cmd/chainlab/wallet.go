@@ -48,6 +48,7 @@ func feeFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.Uint64Flag{Name: "fee-rate", Usage: "fee in base units per byte (default: estimated from the node's mempool)"},
 		&cli.BoolFlag{Name: "dry-run", Usage: "build and sign, print, do not broadcast"},
+		&cli.BoolFlag{Name: "confirmed-only", Usage: "do not spend the change of this wallet's unconfirmed transactions"},
 	}
 }
 

@@ -66,7 +66,7 @@ func walletBalance(c *cli.Context) error {
 }
 
 func sendOptions(c *cli.Context) wallet.SendOptions {
-	return wallet.SendOptions{FeeRate: c.Uint64("fee-rate"), DryRun: c.Bool("dry-run")}
+	return wallet.SendOptions{FeeRate: c.Uint64("fee-rate"), DryRun: c.Bool("dry-run"), ConfirmedOnly: c.Bool("confirmed-only")}
 }
 
 func printTx(c *cli.Context, r *wallet.TxResult, extra ...string) error {
