@@ -114,13 +114,23 @@ func TestE2EPoW(t *testing.T) {
 	if bobBefore.Unconfirmed != amount {
 		t.Fatalf("bob before confirmation: %+v", bobBefore)
 	}
+	// A second payment spends the first one's unconfirmed change (a chained mempool tx).
+	res2, err := c.Send(ctx, alice, bob.Public().Addresses[0].Address, coin, wallet.SendOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res2.Tx.Inputs[0].Prev.TxID != res.TxID {
+		t.Fatal("second payment does not spend the first one's change")
+	}
+	amount += coin
+	fees := res.Fee + res2.Fee
 	// Confirm with a block paying neither wallet.
 	if _, err := c.Mine(ctx, &wallet.Public{Addresses: []wallet.AddressInfo{{Address: burnAddress(t, p)}}}, 1); err != nil {
 		t.Fatal(err)
 	}
 	ab, bb := balance(t, c, alice), balance(t, c, bob)
-	if ab.Confirmed != p.Subsidy-amount-res.Fee || ab.Unconfirmed != 0 || ab.Pending != 0 {
-		t.Fatalf("alice after confirmation: %+v (fee %d)", ab, res.Fee)
+	if ab.Confirmed != p.Subsidy-amount-fees || ab.Unconfirmed != 0 || ab.Pending != 0 {
+		t.Fatalf("alice after confirmation: %+v (fees %d)", ab, fees)
 	}
 	// Bob holds the payment plus his own coinbases (the oldest one matured with this block).
 	if bb.Confirmed != amount+p.Subsidy || bb.Unconfirmed != 0 {
