@@ -94,15 +94,12 @@ func Run(ctx context.Context, cfg RunConfig) (*RunResult, error) {
 	}
 	e := &Experiment{cfg: cfg, m: m, net: net}
 	n := len(net.Plan().Nodes)
-	e.cut = make([]map[int]bool, n)
-	for i := range e.cut {
-		e.cut[i] = map[int]bool{}
-	}
 	e.stopped = make([]bool, n)
 	fmt.Fprintf(cfg.Progress, "%s: starting %d %s nodes in %s\n", m.Name, n, strings.ToUpper(m.Consensus), net.cfg.Dir)
 	if err := net.Up(ctx, time.Now(), cfg.StartupTimeout); err != nil {
 		return nil, err
 	}
+	e.cut = net.BaseCuts()
 	defer func() {
 		net.Down(15 * time.Second)
 		if !cfg.KeepData {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -101,13 +100,16 @@ func (e *Experiment) applyFault(ctx context.Context, f FaultSpec) {
 		err = e.pushCuts(cctx)
 	case FaultHeal, FaultReconnect:
 		ev.Label = f.Action
+		// Back to the topology's own cuts (for the nodes named, or everywhere).
+		base := e.net.BaseCuts()
 		e.mu.Lock()
 		for i := range e.cut {
 			if f.Action == FaultHeal || len(nodes) == 0 || contains(nodes, i) {
-				e.cut[i] = map[int]bool{}
+				e.cut[i] = base[i]
+				continue
 			}
 			for j := range e.cut[i] {
-				if contains(nodes, j) {
+				if contains(nodes, j) && !base[i][j] {
 					delete(e.cut[i], j)
 				}
 			}
@@ -240,33 +242,18 @@ func (e *Experiment) restart(ctx context.Context, nodes []int, label string, clo
 	e.rec.addFault(ev)
 }
 
-// pushCuts sends every running node its current cut list (setpartition).
+// pushCuts sends every running node its current cut list (topology plus faults).
 func (e *Experiment) pushCuts(ctx context.Context) error {
-	var err error
-	for i := range e.net.State.Nodes {
-		if !e.net.Alive(i) {
-			continue
-		}
-		e.mu.Lock()
-		var ids []string
-		var js []int
-		for j := range e.cut[i] {
-			js = append(js, j)
-		}
-		e.mu.Unlock()
-		sort.Ints(js)
-		for _, j := range js {
-			ids = append(ids, e.net.State.Nodes[j].NodeID)
-		}
-		c, cerr := e.net.Client(i)
-		if cerr == nil {
-			cerr = c.SetPartition(ctx, ids)
-		}
-		if cerr != nil {
-			err = errors.Join(err, fmt.Errorf("%s: %w", e.net.State.Nodes[i].Name, cerr))
+	e.mu.Lock()
+	cuts := make([]map[int]bool, len(e.cut))
+	for i, m := range e.cut {
+		cuts[i] = make(map[int]bool, len(m))
+		for j := range m {
+			cuts[i][j] = true
 		}
 	}
-	return err
+	e.mu.Unlock()
+	return e.net.PushCuts(ctx, cuts)
 }
 
 // closeOpen sets End on recorded faults that match and are still open.

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"sync"
 	"syscall"
@@ -150,6 +151,7 @@ func NodeArgs(ns *NodeState, genesisPath string) []string {
 	for _, p := range ns.Peers {
 		args = append(args, "--peer", p)
 	}
+
 	if ns.HashRate > 0 {
 		args = append(args, "--mine", "--threads", "1", "--hashrate", strconv.FormatFloat(ns.HashRate, 'f', -1, 64))
 	}
@@ -446,6 +448,58 @@ func (n *Net) ApplyLinks(ctx context.Context, only int) error {
 	return nil
 }
 
+// BaseCuts returns, per node, the nodes it is not linked to in the topology. Nodes learn
+// each other's addresses by gossip and may connect beyond the topology, so the lab keeps
+// the topology by cutting every non-edge with setpartition (messages between cut nodes
+// are dropped in both directions). A full mesh has no cuts.
+func (n *Net) BaseCuts() []map[int]bool {
+	k := len(n.State.Nodes)
+	linked := make([]map[int]bool, k)
+	for i := range linked {
+		linked[i] = map[int]bool{i: true}
+	}
+	for _, e := range n.State.Edges {
+		linked[e.A][e.B], linked[e.B][e.A] = true, true
+	}
+	cuts := make([]map[int]bool, k)
+	for i := range cuts {
+		cuts[i] = map[int]bool{}
+		for j := 0; j < k; j++ {
+			if !linked[i][j] {
+				cuts[i][j] = true
+			}
+		}
+	}
+	return cuts
+}
+
+// PushCuts sends each running node its cut list (setpartition with the peers' node ids).
+func (n *Net) PushCuts(ctx context.Context, cuts []map[int]bool) error {
+	var errs error
+	for i := range n.State.Nodes {
+		if !n.Alive(i) {
+			continue
+		}
+		var js []int
+		for j := range cuts[i] {
+			js = append(js, j)
+		}
+		sort.Ints(js)
+		ids := make([]string, 0, len(js))
+		for _, j := range js {
+			ids = append(ids, n.State.Nodes[j].NodeID)
+		}
+		c, err := n.Client(i)
+		if err == nil {
+			err = c.SetPartition(ctx, ids)
+		}
+		if err != nil {
+			errs = errors.Join(errs, fmt.Errorf("%s: setpartition: %w", n.State.Nodes[i].Name, err))
+		}
+	}
+	return errs
+}
+
 // Up prepares the net, starts every node that starts with the others, applies the links,
 // and waits until every node has a peer and the network has produced a block.
 func (n *Net) Up(ctx context.Context, now time.Time, timeout time.Duration) error {
@@ -471,6 +525,10 @@ func (n *Net) Up(ctx context.Context, now time.Time, timeout time.Duration) erro
 		}
 	}
 	if err := n.ApplyLinks(ctx, -1); err != nil {
+		n.Down(10 * time.Second)
+		return err
+	}
+	if err := n.PushCuts(ctx, n.BaseCuts()); err != nil {
 		n.Down(10 * time.Second)
 		return err
 	}
