@@ -52,7 +52,10 @@
 //
 // Sync reads a Snapshot (tip, the confirmed outputs of every wallet key, the mempool) and
 // classifies it in a CoinView: spendable, unconfirmed, immature coinbase, staked, unbonding,
-// and pending (spent by a mempool transaction, so never selected twice). Coin selection is
+// and pending (spent by a mempool transaction, so never selected twice). Selection draws on the
+// spendable coins plus the unconfirmed change of the wallet's own journaled transactions
+// (chained mempool transactions; SendOptions.ConfirmedOnly opts out), never on unconfirmed
+// payments from others. Coin selection is
 // deterministic: the smallest single coin that pays amount + fee (preferring one that needs
 // no change), else the largest coins first; change below the dust limit (the mempool's rule)
 // goes to the fee. Fee rates are base units per byte; without --fee-rate the estimate is the
