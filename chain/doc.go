@@ -57,12 +57,12 @@
 // One sync.RWMutex (Chain.mu) guards the block tree (index, main chain, candidates, orphan
 // pool, sequence), the ledger summary (UTXO stats, finality, engine-state cache) and the
 // closed flag. Writers (ProcessBlock, ProcessHeaders, Reconsider, Close) take it
-// exclusively, and so do the two queries that call the engine (CheckTxInputs, State);
-// every other query takes it shared. Three leaf mutexes are never held while taking
+// exclusively; every query takes it shared (including the mempool's input checks and
+// NewTemplate, which call the engine read-only: see the Engine doc). Three leaf mutexes are never held while taking
 // Chain.mu: the UTXO cache's and the engine-state cache's (readers fill them concurrently)
 // and the SigCache's. The engine
-// is called with Chain.mu held and gets a lock-free HeaderReader/BlockTree: it must not
-// call the Chain's public methods. The chain never calls back into its callers; results
+// is called with Chain.mu held (exclusively on writes, shared on reads) and gets a
+// lock-free HeaderReader/BlockTree: it must not call the Chain's public methods. The chain never calls back into its callers; results
 // (Result) are returned and the caller (node) notifies mempool, p2p and rpc after the lock
 // is released. Signature workers only compute and never outlive the call.
 //

@@ -68,8 +68,12 @@ type ApplyContext struct {
 }
 
 // Engine is the consensus module: everything that differs between PoW and PoS. Engines are
-// deterministic: time comes in as `now`, never from the clock. The chain calls an engine
-// from one goroutine at a time (under its own lock).
+// deterministic: time comes in as `now`, never from the clock. Writes (ProcessBlock,
+// ProcessHeaders, Reconsider) call the engine under the chain's exclusive lock, one call at
+// a time. Read paths (mempool admission, block templates, state lookups) may call CheckTx,
+// Prepare, Apply (on a scratch context), DecodeState, Finality and Weight concurrently under
+// the chain's shared lock: an engine must treat its inputs as read-only and guard any
+// internal cache with its own lock.
 type Engine interface {
 	// Name is "pow" or "pos" (or a test engine's name).
 	Name() string

@@ -303,11 +303,10 @@ func (c *Chain) Finality() Finality {
 	return c.finality
 }
 
-// State returns the engine state after block h, if known. It takes the write lock because
-// a cache miss calls Engine.DecodeState (the engine is called by one goroutine at a time).
+// State returns the engine state after block h, if known.
 func (c *Chain) State(h Hash) (EngineState, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 	return c.view().State(h)
 }
 

@@ -56,11 +56,9 @@ func (c *Chain) checkTxInputs(view UTXOReader, tx *Tx, height uint64, st EngineS
 // main-chain tip's UTXO set, as if included at height (normally tip+1): inputs exist,
 // maturity, values, Engine.CheckTx (with the tip's engine state) and locktime. Signatures
 // are NOT checked (VerifyTxSignatures). It returns the fee and the spent coins.
-//
-// It takes the chain's write lock: the engine is called by one goroutine at a time.
 func (c *Chain) CheckTxInputs(tx *Tx, height uint64) (uint64, []*Coin, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 	st, _, err := c.stateOf(c.tip())
 	if err != nil {
 		return 0, nil, err
