@@ -294,3 +294,26 @@ func TestConsistencyCheckDetectsCorruption(t *testing.T) {
 	}
 	s.Close()
 }
+
+// A block whose body arrived before its parent's is validated when the parent connects; it
+// fails there, is marked invalid, and the parent's call still reports the parent connected.
+func TestDescendantFailsWhenParentConnects(t *testing.T) {
+	c, _ := chaintest.NewMemChain(t, nil)
+	b := chaintest.NewBuilder(c.Params())
+	good := b.Block(b.Genesis.Hash(), nil, 0)
+	bad := b.Block(good.Hash(), nil, 1) // overpays
+	h0, h1 := good.Header, bad.Header
+	if err := c.ProcessHeaders([]*chain.Header{&h0, &h1}, chaintest.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if res := mustProcess(t, c, bad); res.Status != chain.StatusSideChain || len(res.Connected) != 0 {
+		t.Fatalf("bad before its parent: %+v", res)
+	}
+	res, err := c.ProcessBlock(good, chaintest.Now())
+	if err != nil || len(res.Connected) != 1 || res.NewTip != good.Hash() {
+		t.Fatalf("good: %v %+v", err, res)
+	}
+	if !c.IsKnownInvalid(bad.Hash()) || c.HaveBlock(bad.Hash()) {
+		t.Fatal("bad child not marked invalid")
+	}
+}

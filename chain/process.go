@@ -17,7 +17,10 @@ var ErrClosed = errors.New("chain: closed")
 // failing contextual validation is kept marked invalid so it is never retried); a RuleError of
 // kind ErrOrphan with Result.Status == StatusOrphan when b's parent is unknown (b is kept in
 // the orphan pool: not misbehaviour); ErrDuplicateBlock for a block already stored; and plain
-// wrapped errors for storage failures. The Result is non-nil whenever b was stored.
+// wrapped errors for storage failures. The Result is non-nil whenever b was stored, and then
+// its Connected/Disconnected lists are authoritative EVEN WITH an error: the same call may
+// have connected b's ancestors (headers-first) or orphans before b failed, so callers must
+// apply a non-nil Result (mempool, notifications) whatever the error.
 func (c *Chain) ProcessBlock(b *Block, now time.Time) (*Result, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
