@@ -1,0 +1,7 @@
+package sim
+
+type adversary struct{}
+
+type posAdversary struct{}
+
+func (w *world) setupAdversaries() error { return nil }
