@@ -226,3 +226,70 @@ func verifyParallel(jobs []sigJob, workers int, cache *SigCache) error {
 	}
 	return nil
 }
+
+// sigPipeline verifies signatures on worker goroutines while the caller is still checking
+// the block's inputs, so the sequential contextual checks overlap with the BIP-340 work.
+// The caller adds jobs in input order and then calls finish (or abort on a contextual
+// error, whose report then takes precedence, exactly as without the pipeline).
+type sigPipeline struct {
+	cache   *SigCache
+	ch      chan []sigJob
+	wg      sync.WaitGroup
+	pending []sigJob
+	failed  atomic.Pointer[sigJob]
+}
+
+const sigPipelineChunk = 32
+
+func newSigPipeline(workers int, cache *SigCache) *sigPipeline {
+	p := &sigPipeline{cache: cache, ch: make(chan []sigJob, 64)}
+	for w := 0; w < workers; w++ {
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			for batch := range p.ch {
+				if p.failed.Load() != nil {
+					continue // drain
+				}
+				for i := range batch {
+					if !cache.verify(&batch[i]) {
+						p.failed.CompareAndSwap(nil, &batch[i])
+						break
+					}
+				}
+			}
+		}()
+	}
+	return p
+}
+
+// add queues the jobs of one transaction.
+func (p *sigPipeline) add(jobs ...sigJob) {
+	p.pending = append(p.pending, jobs...)
+	if len(p.pending) >= sigPipelineChunk {
+		p.ch <- p.pending
+		p.pending = make([]sigJob, 0, sigPipelineChunk+4)
+	}
+}
+
+// finish waits for every queued job and returns the first failure found.
+func (p *sigPipeline) finish() error {
+	if len(p.pending) > 0 {
+		p.ch <- p.pending
+		p.pending = nil
+	}
+	close(p.ch)
+	p.wg.Wait()
+	if j := p.failed.Load(); j != nil {
+		return NewRuleError(ErrBadSignature, "tx %d input %d: invalid signature", j.tx, j.in)
+	}
+	return nil
+}
+
+// abort stops the workers without reporting (a contextual error is being returned).
+func (p *sigPipeline) abort() {
+	p.failed.CompareAndSwap(nil, &sigJob{})
+	p.pending = nil
+	close(p.ch)
+	p.wg.Wait()
+}

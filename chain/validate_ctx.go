@@ -79,11 +79,24 @@ func (c *Chain) CheckTxInputs(tx *Tx, height uint64) (uint64, []*Coin, error) {
 // parent, which holds the UTXO set as of node's parent, and records the block's changes in
 // view (pipeline steps 4-6). It returns the engine state after the block and the undo
 // record (the spent coins in input order).
-func (c *Chain) connectBlock(view *UTXOView, node *blockNode, blk *Block, ids []Hash, parentState EngineState) (EngineState, []*Coin, error) {
+func (c *Chain) connectBlock(view *UTXOView, node *blockNode, blk *Block, ids []Hash, parentState EngineState) (st EngineState, undo []*Coin, err error) {
 	height := node.height
 	var fees uint64
-	var undo []*Coin
+	// Small blocks verify inline after the input checks; big ones overlap the two.
+	nin := 0
+	for _, tx := range blk.Txs[1:] {
+		nin += len(tx.Inputs)
+	}
 	var jobs []sigJob
+	var pipe *sigPipeline
+	if c.workers > 1 && nin >= 4*sigPipelineChunk {
+		pipe = newSigPipeline(c.workers, c.sigCache)
+		defer func() {
+			if pipe != nil {
+				pipe.abort()
+			}
+		}()
+	}
 	for i, tx := range blk.Txs {
 		if i == 0 {
 			view.addTxOutputs(tx, ids[0], height)
@@ -97,7 +110,12 @@ func (c *Chain) connectBlock(view *UTXOView, node *blockNode, blk *Block, ids []
 			return nil, nil, NewRuleError(ErrBadTxOutValue, "total fees exceed max money")
 		}
 		fees += fee
-		jobs = appendSigJobs(jobs, tx, ids[i], i, spent)
+		if pipe != nil {
+			var buf [4]sigJob
+			pipe.add(appendSigJobs(buf[:0], tx, ids[i], i, spent)...)
+		} else {
+			jobs = appendSigJobs(jobs, tx, ids[i], i, spent)
+		}
 		for j := range tx.Inputs {
 			if _, err := view.Spend(tx.Inputs[j].Prev); err != nil {
 				return nil, nil, err
@@ -106,7 +124,12 @@ func (c *Chain) connectBlock(view *UTXOView, node *blockNode, blk *Block, ids []
 		undo = append(undo, spent...)
 		view.addTxOutputs(tx, ids[i], height)
 	}
-	if err := verifyParallel(jobs, c.workers, c.sigCache); err != nil {
+	if pipe != nil {
+		err, pipe = pipe.finish(), nil
+	} else {
+		err = verifyParallel(jobs, c.workers, c.sigCache)
+	}
+	if err != nil {
 		return nil, nil, err
 	}
 	ctx := &ApplyContext{Height: height, View: view.parent, Parent: parentState, Fees: fees}

@@ -262,3 +262,51 @@ func TestInvalidExtensionReported(t *testing.T) {
 		t.Fatalf("tips %+v", tips)
 	}
 }
+
+// Big blocks verify signatures on a pipeline overlapping the input checks; the reported
+// kind must be the same as for small blocks: a contextual error wins over a bad signature.
+func TestBigBlockSignaturePipeline(t *testing.T) {
+	const n = 300
+	for _, tc := range []struct {
+		name   string
+		break_ func(txs []*chain.Tx)
+		kind   chain.ErrorKind
+	}{
+		{"all good", func([]*chain.Tx) {}, ""},
+		{"bad sig early", func(txs []*chain.Tx) { txs[3].Inputs[0].Witness[7] ^= 1 }, chain.ErrBadSignature},
+		{"bad sig last", func(txs []*chain.Tx) { txs[n-1].Inputs[0].Witness[7] ^= 1 }, chain.ErrBadSignature},
+		{"bad sig then missing input", func(txs []*chain.Tx) {
+			txs[3].Inputs[0].Witness[7] ^= 1
+			txs[n-2].Inputs[0].Prev.Index = 9999
+		}, chain.ErrMissingInput},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, _ := chaintest.NewMemChain(t, &chain.Config{SigWorkers: 2})
+			b := chaintest.NewBuilder(c.Params())
+			op, out := b.GenesisCoin(0)
+			outs := make([]chain.TxOut, n)
+			for i := range outs {
+				outs[i] = chain.TxOut{Value: 1e6, Lock: chain.PayTo(chaintest.PubKey(i % 4))}
+			}
+			split := chaintest.Spend([]chain.OutPoint{op}, []chain.TxOut{out}, []*btcec.PrivateKey{chaintest.Key(0)}, outs)
+			p := b.Block(b.Genesis.Hash(), []*chain.Tx{split}, out.Value-n*1e6)
+			mustProcess(t, c, p)
+			txs := make([]*chain.Tx, n)
+			for i := range txs {
+				txs[i] = chaintest.Spend([]chain.OutPoint{{TxID: split.TxID(), Index: uint32(i)}}, []chain.TxOut{outs[i]},
+					[]*btcec.PrivateKey{chaintest.Key(i % 4)}, []chain.TxOut{{Value: 1e6, Lock: chain.PayTo(chaintest.PubKey(5))}})
+			}
+			tc.break_(txs)
+			_, err := c.ProcessBlock(b.Block(p.Hash(), txs, 0), chaintest.Now())
+			if tc.kind == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if !errors.Is(err, tc.kind) {
+				t.Fatalf("got %v, want %s", err, tc.kind)
+			}
+		})
+	}
+}
