@@ -32,8 +32,10 @@
 //  6. Connect (contextual rules, per block, on a UTXOView): locktime (ErrLockTime), inputs
 //     exist and are unspent (ErrMissingInput), coinbase maturity (ErrImmatureSpend), value
 //     ranges, Engine.CheckTx and its value adjustment, value conservation (ErrSpendTooHigh),
-//     fees; then all input signatures (SigHash over SpentOutputsHash, BIP-340) in parallel
-//     on Config.SigWorkers goroutines through the SigCache (ErrBadSignature); then
+//     fees; all input signatures (SigHash over SpentOutputsHash, BIP-340) are verified in
+//     parallel on Config.SigWorkers goroutines through the SigCache (ErrBadSignature) — for
+//     big blocks on a pipeline that overlaps the input checks, with the same precedence: a
+//     contextual error is reported before any signature failure; then
 //     Engine.Apply with the fees and the parent's state, and coinbase <= ctx.MaxCoinbase
 //     (ErrBadCoinbaseValue).
 //  7. Write: a pure extension is validated and written block by block; a reorganisation
