@@ -68,25 +68,31 @@
 //
 //  1. On connect, a peer whose version reports a higher best height (or the same height and
 //     an unknown tip) is asked getheaders with Chain.Locator(). One header-sync peer at a
-//     time; it is switched to the best other peer if it does not answer within
-//     Config.StallTimeout.
+//     time, the one with the best height; it is switched to the best other peer if it does
+//     not answer within Config.StallTimeout.
 //  2. headers (≤ 2,000, each linked to the previous one, the first to a known header) go
 //     to Chain.ProcessHeaders; headers whose bodies are missing join the download queue
-//     (bounded at 100,000; a full batch asks for the next batch from the last hash, paused
-//     while the queue is full).
+//     (bounded at 100,000; a full batch asks the same peer for the next batch from its last
+//     hash, paused while the queue is full).
 //  3. The queue is served lowest height first, within Config.BlockWindow blocks of the
 //     local tip, spreading getdata over every peer whose best height covers the block, at
 //     most Config.PerPeerInFlight requests outstanding per peer, least-loaded peer first.
-//  4. Blocks whose parent is not stored yet wait in a bounded pending pool (window + 64)
-//     and are connected as soon as their parent is; so blocks from several peers arrive in
-//     any order and still reach the chain parent first.
-//  5. A request unanswered after Config.StallTimeout (or answered with notfound) is
-//     re-queued for another peer; a peer that stalls three times in a row is dropped.
-//  6. An inv for an unknown block is fetched directly (≤ 16 per message); a block whose
-//     parent header is unknown triggers getheaders from its sender (how forks and the two
-//     sides of a healed partition reconcile). Every 10 s the tip is re-announced to all
-//     peers, which recovers from invs lost to link emulation.
-//  7. Progress is logged through slog every 2 s and reported to Config.OnSyncProgress
+//  4. Blocks whose parent is not stored yet wait in a bounded pending pool (window + 64,
+//     entries expire after 4 × StallTimeout) and are connected as soon as their parent is;
+//     so blocks from several peers arrive in any order and still reach the chain parent
+//     first. A pending block whose parent header is known but not queued queues the parent.
+//  5. A request stalls when its peer has delivered nothing for Config.StallTimeout since
+//     the request was sent (a slow link that keeps delivering is not stalling); stalled and
+//     notfound requests are re-queued for another peer, and a peer that stalls on three
+//     consecutive checks is dropped (not banned).
+//  6. Outside a download, an inv for an unknown block is fetched directly (≤ 16 per
+//     message); a block whose parent header is unknown triggers getheaders from its sender
+//     (how forks and the two sides of a healed partition reconcile). During a download such
+//     invs only extend header sync. Every 10 s the tip is re-announced to all peers, which
+//     recovers from invs lost to link emulation.
+//  7. A new tip is announced (inv) to the peers that do not know it once nothing is being
+//     downloaded; AnnounceTip does the same on request and never blocks.
+//  8. Progress is logged through slog every 2 s and reported to Config.OnSyncProgress
 //     (height, target, blocks/s, done) for a terminal progress bar.
 //
 // # Misbehaviour scoring

@@ -159,8 +159,10 @@ func (m *syncManager) handle(e syncEvent) {
 		sp := &syncPeer{best: e.p.startBest}
 		m.peers[e.p] = sp
 		_, h := m.s.cfg.Chain.Tip()
-		if e.p.startBest > h || (e.p.startBest == h && !m.s.cfg.Chain.HaveBlock(e.p.startHash)) {
-			m.requestHeaders(e.p, nil)
+		ahead := e.p.startBest > h || (e.p.startBest == h && !m.s.cfg.Chain.HaveBlock(e.p.startHash))
+		// one header-sync peer at a time: the best one
+		if ahead && (m.headerPeer == nil || m.peers[m.headerPeer] == nil || m.peers[m.headerPeer].best < sp.best) {
+			m.requestHeaders(e.p, m.headerLocator())
 		}
 	case evPeerRemoved:
 		m.dropPeer(e.p)
@@ -350,7 +352,7 @@ func (m *syncManager) onHeaders(p *peer, hs []*chain.Header) {
 			m.bestHeader = max(m.bestHeader, height)
 		}
 	}
-	if len(hs) == MaxHeadersPerMsg {
+	if len(hs) == MaxHeadersPerMsg && m.headerPeer == nil {
 		if len(m.want) < maxWant {
 			m.requestHeaders(p, []chain.Hash{last})
 		} else {
