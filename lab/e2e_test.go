@@ -130,8 +130,8 @@ consensus = "pos"
 seed = 5
 duration = "42s"
 [pos]
-slot = "500ms"
-epoch_slots = 4
+slot = "1s"
+epoch_slots = 2
 inactivity_leak = false
 [nodes]
 count = 4
@@ -142,12 +142,12 @@ rate = 3
 # PoS runs start at an epoch boundary (2 s epochs here): cutting half a slot before the
 # boundary of epoch 5 leaves no epoch whose votes straddle the cut.
 [[fault]]
-at = "9.75s"
+at = "9.5s"
 action = "partition"
 a = ["n0", "n1"]
 b = ["n2", "n3"]
 [[fault]]
-at = "21.75s"
+at = "21.5s"
 action = "heal"
 `)
 	m := res.Metrics

@@ -47,6 +47,7 @@ func TestManifestErrorsNameTheKey(t *testing.T) {
 		{"degree", base + "[network]\ntopology = \"random\"\ndegree = 9\n", "network.degree"},
 		{"spacing", base + "[pow]\ntarget_spacing = \"1500ms\"\n", "pow.target_spacing"},
 		{"slot", "consensus = \"pos\"\nduration = \"1s\"\n[pos]\nslot = \"10ms\"\n", "pos.slot"},
+		{"slot fraction", "consensus = \"pos\"\nduration = \"1s\"\n[pos]\nslot = \"1500ms\"\n", "pos.slot"},
 		{"node name", base + "[[node]]\nname = \"all\"\n", "node[0].name"},
 		{"dup node", base + "[[node]]\nname = \"x\"\n[[node]]\nname = \"x\"\n", "node[1].name"},
 		{"count mismatch", base + "[nodes]\ncount = 3\n[[node]]\nname = \"x\"\n", "nodes.count"},

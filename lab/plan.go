@@ -328,8 +328,8 @@ func (m *Manifest) Validate() error {
 		}
 	} else {
 		s := m.PoS.Slot.Duration
-		if s < 100*time.Millisecond || s > time.Hour || s%time.Millisecond != 0 {
-			return keyErr("pos.slot", "%v is outside 100ms..1h (millisecond resolution)", s)
+		if s < time.Second || s > time.Hour || s%time.Second != 0 {
+			return keyErr("pos.slot", "%v must be whole seconds in 1s..1h (header times are whole seconds)", s)
 		}
 		if m.PoS.EpochSlots < 2 || m.PoS.EpochSlots > 1024 {
 			return keyErr("pos.epoch_slots", "%d is outside 2..1024", m.PoS.EpochSlots)
