@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"testing"
+	"time"
 
 	"chainlab/chain"
 	"chainlab/chain/chaintest"
@@ -130,5 +131,49 @@ func TestForkChooserDrivesHead(t *testing.T) {
 	mustProcess(t, c, hdrOnly[0])
 	if tip, _ := c.Tip(); tip != hdrOnly[0].Hash() {
 		t.Fatal("did not follow the head's connectable ancestor")
+	}
+}
+
+// pickyEngine refuses headers with Nonce 7 (standing in for a PoS proposer check that needs
+// the parent's state).
+type pickyEngine struct{ *statefulEngine }
+
+func (e pickyEngine) VerifyHeader(r chain.HeaderReader, h *chain.Header, parent chain.EngineState, now time.Time) error {
+	if parent == nil {
+		return errors.New("picky: called without the parent's state")
+	}
+	if h.Nonce == 7 {
+		return chain.NewRuleError(chain.ErrHighHash, "nonce 7")
+	}
+	return e.statefulEngine.VerifyHeader(r, h, parent, now)
+}
+
+// Headers whose parent state is unknown are indexed unchecked; the engine checks them at
+// connect time, and a failure there marks the block invalid.
+func TestDeferredHeaderCheck(t *testing.T) {
+	p := chaintest.Params()
+	c, _ := chaintest.NewMemChain(t, &chain.Config{Params: p, Engine: pickyEngine{&statefulEngine{Engine: chaintest.NewEngine(p)}}})
+	b := chaintest.NewBuilder(p)
+	b1 := b.Block(b.Genesis.Hash(), nil, 0)
+	b2 := b.Block(b1.Hash(), nil, 0, func(blk *chain.Block) { blk.Header.Nonce = 7 })
+	b3 := b.Block(b2.Hash(), nil, 0)
+	h1, h2, h3 := b1.Header, b2.Header, b3.Header
+	// h1's parent (genesis) has a state: checked now. h2, h3: deferred.
+	if err := c.ProcessHeaders([]*chain.Header{&h1, &h2, &h3}, chaintest.Now()); err != nil {
+		t.Fatal(err)
+	}
+	bad := h1
+	bad.Nonce = 7
+	if err := c.ProcessHeaders([]*chain.Header{&bad}, chaintest.Now()); !errors.Is(err, chain.ErrHighHash) {
+		t.Fatalf("checked header: %v", err)
+	}
+	mustProcess(t, c, b3)
+	mustProcess(t, c, b2)
+	res, err := c.ProcessBlock(b1, chaintest.Now())
+	if err != nil || res.NewTip != b1.Hash() {
+		t.Fatalf("b1: %v %+v", err, res)
+	}
+	if !c.IsKnownInvalid(b2.Hash()) || !c.IsKnownInvalid(b3.Hash()) {
+		t.Fatal("deferred header failure did not invalidate the branch")
 	}
 }
