@@ -39,6 +39,7 @@ func (w *world) resolveNodes(names []string) []int {
 func (w *world) applyFault(i int, f lab.FaultSpec, undoOf int) {
 	nodes := w.resolveNodes(f.Nodes)
 	ev := lab.FaultEvent{At: w.secs(), End: -1, Action: f.Action, Nodes: nodes, Label: fmt.Sprintf("%s %v", f.Action, f.Nodes)}
+	w.linkGen++
 	switch f.Action {
 	case lab.FaultKill, lab.FaultStop, lab.FaultPause:
 		for _, x := range nodes {

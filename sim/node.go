@@ -35,10 +35,20 @@ type node struct {
 	recv     uint64
 
 	// Adversary hooks (nil for honest nodes).
-	onBlock  func(bk *blk, from int) // every block delivered to this node, before processing
-	relayFn  func(bk *blk) bool      // whether to relay a block it accepted
-	onMined  func(bk *blk) bool      // own mined block: true = the adversary handles publication
+	onBlock  func(bk *blk, from int) bool // every block delivered, before processing; true = drop it
+	relayFn  func(bk *blk) bool           // whether to relay a block it accepted
+	onMined  func(bk *blk) bool           // own mined block: true = the adversary handles publication
 	posHooks *posAdversary
+}
+
+// keyFor returns the node's validator key with x-only public key pk (nil if not its own).
+func (n *node) keyFor(pk [32]byte) *btcec.PrivateKey {
+	for _, k := range n.keys {
+		if genesis.XOnly(k) == pk {
+			return k
+		}
+	}
+	return nil
 }
 
 func (n *node) relay(bk *blk) bool {
