@@ -32,11 +32,10 @@ func (a *chainAdapter) ProcessBlock(b *chain.Block, now time.Time) (*chain.Resul
 // processBlock runs a block through the chain and fans out the result.
 func (n *Node) processBlock(b *chain.Block, now time.Time, local bool) (*chain.Result, error) {
 	res, err := n.chain.ProcessBlock(b, now)
-	if err != nil {
-		return res, err
-	}
-	n.afterResult(res, b, local)
-	return res, nil
+	// A non-nil Result is authoritative even with an error (e.g. a reorg that connected
+	// some blocks before one failed): fan it out either way.
+	n.afterResult(res, b, local && err == nil)
+	return res, err
 }
 
 // afterResult fans a chain change out to the mempool, rpc subscribers, the producer and
