@@ -302,7 +302,7 @@ func (e *Experiment) driveLoad(ctx context.Context) {
 	if end == 0 {
 		end = e.m.MaxDuration.Duration
 	}
-	times := loadSchedule(e.m.Load, end, e.m.Seed)
+	times := LoadSchedule(e.m.Load, end, e.m.Seed)
 	targets, _ := e.net.Plan().ResolveNodes(e.m.Load.Nodes)
 	if len(targets) == 0 {
 		for i := range e.net.State.Nodes {

@@ -87,9 +87,9 @@ func (lg *LoadGen) Next() (*chain.Tx, error) {
 	return nil, nil
 }
 
-// loadSchedule returns the send times (offsets from the run start) of a load pattern over
+// LoadSchedule returns the send times (offsets from the run start) of a load pattern over
 // [start, stop), drawn from a generator seeded by seed.
-func loadSchedule(l LoadSection, stop time.Duration, seed int64) []time.Duration {
+func LoadSchedule(l LoadSection, stop time.Duration, seed int64) []time.Duration {
 	if l.Rate <= 0 {
 		return nil
 	}

@@ -142,7 +142,7 @@ func TestLoadGenAndSchedule(t *testing.T) {
 	for _, pat := range []string{PatternConstant, PatternPoisson, PatternBurst} {
 		l := m.Load
 		l.Pattern = pat
-		s := loadSchedule(l, 20*time.Second, 1)
+		s := LoadSchedule(l, 20*time.Second, 1)
 		// 18 s of load at 5 tx/s ≈ 90 transactions.
 		if len(s) < 60 || len(s) > 120 {
 			t.Errorf("%s: %d sends", pat, len(s))
