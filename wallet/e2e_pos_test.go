@@ -40,7 +40,7 @@ func TestE2EPoS(t *testing.T) {
 	defer cancel()
 	p := genesis.PosDev(4)
 	p.Time = time.Now().Unix() - 1
-	p.PoS.SlotMillis = 200
+	p.PoS.SlotMillis = 1000
 	p.PoS.EpochSlots = 8
 	p.PoS.ActivationDelay = 1
 	p.PoS.ExitDelay = 1
