@@ -143,8 +143,10 @@ func (p *Params) validatePoS() error {
 	if s == nil {
 		return fieldErr("pos", "missing for consensus pos")
 	}
-	if s.SlotMillis < 100 || s.SlotMillis > 3600_000 {
-		return fieldErr("pos.slot_ms", "%d is outside 100..3600000", s.SlotMillis)
+	// Header times are whole seconds and must rise from slot to slot (the median-time
+	// rule), so a slot lasts at least one second.
+	if s.SlotMillis < 1000 || s.SlotMillis > 3600_000 {
+		return fieldErr("pos.slot_ms", "%d is outside 1000..3600000 (header times are whole seconds)", s.SlotMillis)
 	}
 	if s.EpochSlots < 2 || s.EpochSlots > 1024 {
 		return fieldErr("pos.epoch_slots", "%d is outside 2..1024", s.EpochSlots)

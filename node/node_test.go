@@ -141,7 +141,7 @@ func TestPoSNodesFinalize(t *testing.T) {
 	}
 	const nval = 4
 	p := posParams(nval)
-	p.PoS.SlotMillis = 500
+	p.PoS.SlotMillis = 1000
 	p.PoS.EpochSlots = 4
 	var nodes []*Node
 	for i := 0; i < nval; i++ {
