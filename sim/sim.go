@@ -336,6 +336,9 @@ func (w *world) result() *Result {
 		tr.Canonical = append(tr.Canonical, hash.String())
 	}
 	res := &Result{Trace: tr, Warnings: w.warnings, Events: w.s.events, Messages: w.net.msgs, Params: w.p}
+	for _, n := range w.nodes { // counters start at zero (Compute takes differences)
+		tr.Resources = append(tr.Resources, lab.ResourceSample{Node: n.id, At: 0})
+	}
 	for _, n := range w.nodes {
 		res.Tips = append(res.Tips, tipHash(n.c))
 		tr.Resources = append(tr.Resources, lab.ResourceSample{Node: n.id, At: tr.Span, BytesSent: n.sent, BytesRecv: n.recv})

@@ -19,6 +19,7 @@ func newApp() *cli.App {
 			nodeCommand(),
 			walletCommand(),
 			netCommand(), experimentCommand(), compareCommand(),
+			simCommand(),
 		},
 	}
 }
