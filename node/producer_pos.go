@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/btcsuite/btcd/btcec/v2"
+
 	"chainlab/chain"
 	"chainlab/staking"
 )
@@ -19,6 +21,10 @@ type posProducer struct {
 
 	head  chan struct{}
 	votes chan chain.Vote
+	keys  chan *btcec.PrivateKey
+
+	mu    sync.Mutex
+	local map[[32]byte]bool // keys this node signs with (guarded by mu)
 	done  chan struct{}
 	wg    sync.WaitGroup
 	stopO sync.Once
@@ -29,7 +35,11 @@ func newDuties(n *Node) (*posProducer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("node: slashing protection: %w", err)
 	}
-	p := &posProducer{n: n, prot: prot, head: make(chan struct{}, 1), votes: make(chan chain.Vote, 4096), done: make(chan struct{})}
+	p := &posProducer{n: n, prot: prot, head: make(chan struct{}, 1), votes: make(chan chain.Vote, 4096),
+		keys: make(chan *btcec.PrivateKey, 16), done: make(chan struct{}), local: map[[32]byte]bool{}}
+	for _, k := range n.cfg.ValidatorKeys {
+		p.local[chain.XOnlyKey(k)] = true
+	}
 	p.duties, err = staking.NewDuties(staking.DutiesConfig{
 		Engine:     n.pos,
 		Keys:       n.cfg.ValidatorKeys,
@@ -95,6 +105,8 @@ func (p *posProducer) loop(ctx context.Context) {
 			p.newHead()
 		case v := <-p.votes:
 			p.step(staking.SeenVote{Vote: v})
+		case k := <-p.keys:
+			p.step(staking.AddKey{Key: k})
 		}
 	}
 }
@@ -162,4 +174,33 @@ func (p *posProducer) drain() {
 			p.n.log.Info("finality", "justified_epoch", f.Justified.Epoch, "finalized_epoch", f.Finalized.Epoch)
 		}
 	}
+}
+
+// addKey registers a validator key at run time; the duties goroutine picks it up.
+func (p *posProducer) addKey(k *btcec.PrivateKey) error {
+	x := chain.XOnlyKey(k)
+	p.mu.Lock()
+	if p.local[x] {
+		p.mu.Unlock()
+		return nil
+	}
+	p.local[x] = true
+	p.mu.Unlock()
+	select {
+	case p.keys <- k:
+		return nil
+	case <-p.done:
+		return fmt.Errorf("node is stopping")
+	}
+}
+
+// localKeys returns the keys this node signs with.
+func (p *posProducer) localKeys() map[[32]byte]bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make(map[[32]byte]bool, len(p.local))
+	for k := range p.local {
+		out[k] = true
+	}
+	return out
 }

@@ -3,6 +3,9 @@ package node
 import (
 	"encoding/hex"
 	"errors"
+	"fmt"
+
+	"github.com/btcsuite/btcd/btcec/v2"
 
 	"chainlab/address"
 	"chainlab/chain"
@@ -27,11 +30,28 @@ func (s *stakingInfo) tipState() (*staking.State, chain.Hash, error) {
 }
 
 func (s *stakingInfo) local() map[[32]byte]bool {
-	m := map[[32]byte]bool{}
-	for _, k := range s.n.cfg.ValidatorKeys {
-		m[chain.XOnlyKey(k)] = true
+	if p, ok := s.n.producer.(*posProducer); ok {
+		return p.localKeys()
 	}
-	return m
+	return map[[32]byte]bool{}
+}
+
+// RegisterValidator implements rpc.ValidatorRegistrar: the node starts signing with the
+// key at once. The key lives in memory only; to keep it across restarts, pass its file
+// with --validator-key (the wallet writes one).
+func (s *stakingInfo) RegisterValidator(priv []byte) ([32]byte, error) {
+	if len(priv) != 32 {
+		return [32]byte{}, fmt.Errorf("%w: a validator key is 32 bytes, got %d", rpc.ErrInvalidParameter, len(priv))
+	}
+	k, _ := btcec.PrivKeyFromBytes(priv)
+	p, ok := s.n.producer.(*posProducer)
+	if !ok {
+		return [32]byte{}, rpc.ErrUnavailable
+	}
+	if err := p.addKey(k); err != nil {
+		return [32]byte{}, err
+	}
+	return chain.XOnlyKey(k), nil
 }
 
 func (s *stakingInfo) Validators() ([]rpc.ValidatorInfo, error) {
@@ -80,7 +100,7 @@ func (s *stakingInfo) Info() (rpc.StakingStatus, error) {
 	}
 	slot := s.n.pos.SlotAt(s.n.cfg.Now())
 	out := rpc.StakingStatus{
-		Enabled:     len(s.n.cfg.ValidatorKeys) > 0,
+		Enabled:     len(s.local()) > 0,
 		Slot:        slot,
 		Epoch:       s.n.pos.EpochOf(slot),
 		Validators:  st.NumValidators(),

@@ -63,10 +63,15 @@ type SeenVote struct{ Vote chain.Vote }
 // SeenHeader is a sealed header received from the network, checked for double proposals.
 type SeenHeader struct{ Header chain.Header }
 
+// AddKey adds a validator key to sign with from now on (a validator registered at run
+// time, e.g. by the registervalidator RPC). Its duties start with the next tick.
+type AddKey struct{ Key *btcec.PrivateKey }
+
 func (Tick) isInput()       {}
 func (NewHead) isInput()    {}
 func (SeenVote) isInput()   {}
 func (SeenHeader) isInput() {}
+func (AddKey) isInput()     {}
 
 // FinalityChange reports new justified/finalized checkpoints at the head.
 type FinalityChange struct {
@@ -164,6 +169,12 @@ func (d *Duties) Step(in Input) error {
 		return nil
 	case SeenHeader:
 		d.seeHeader(&m.Header)
+		return nil
+	case AddKey:
+		if m.Key == nil {
+			return errors.New("staking: AddKey needs a key")
+		}
+		d.keys[chain.XOnlyKey(m.Key)] = m.Key
 		return nil
 	}
 	return fmt.Errorf("staking: unknown duties input %T", in)
