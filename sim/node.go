@@ -31,6 +31,7 @@ type node struct {
 	online   bool
 	mineGen  uint64 // bumps on every reschedule; stale mining events check it
 	payTo    [32]byte
+	mp       *chain.Mempool // nil without load
 	sent     uint64
 	recv     uint64
 
@@ -180,7 +181,7 @@ func (w *world) scheduleMining(n *node) {
 // mine builds a real template on n's tip at the virtual time, seals it with real
 // SHA-256d and publishes it.
 func (w *world) mine(n *node) {
-	b, err := n.c.NewTemplate(noTxs{}, chain.TemplateRequest{PayTo: n.payTo,
+	b, err := n.c.NewTemplate(n.txSource(), chain.TemplateRequest{PayTo: n.payTo,
 		Extra: miner.TemplateExtra([]byte(fmt.Sprintf("sim/%d", n.id))), Now: w.wall()})
 	if err != nil {
 		w.log.Warn("template", "node", n.id, "err", err)

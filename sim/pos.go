@@ -17,7 +17,7 @@ func (w *world) newDuties(n *node) error {
 	}
 	n.duties, err = staking.NewDuties(staking.DutiesConfig{
 		Engine: n.pos, Keys: n.keys, Protection: prot, PayTo: n.payTo,
-		Template: func(req chain.TemplateRequest) (*chain.Block, error) { return n.c.NewTemplate(noTxs{}, req) },
+		Template: func(req chain.TemplateRequest) (*chain.Block, error) { return n.c.NewTemplate(n.txSource(), req) },
 	})
 	return err
 }
@@ -40,6 +40,9 @@ func (w *world) startDuties(n *node) {
 				continue
 			}
 			if res, err := o.c.Reconsider(now); err == nil && res != nil {
+				if o.mp != nil {
+					o.mp.Update(res)
+				}
 				w.afterResult(o, res)
 			}
 			w.step(o, staking.Tick{Slot: slot, Now: now})

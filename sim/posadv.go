@@ -94,7 +94,12 @@ func (pa *posAdversary) propose(w *world, n *node, bk *blk) bool {
 		bk2 := w.newBlock(n, b2)
 		// Half the neighbours get one block, half the other.
 		bk.mark(n.id)
-		n.c.ProcessBlock(bk.b, w.wall())
+		if res, err := n.c.ProcessBlock(bk.b, w.wall()); err == nil {
+			if n.mp != nil {
+				n.mp.Update(res)
+			}
+			w.afterResult(n, res)
+		}
 		for i, p := range w.net.adj[n.id] {
 			if i%2 == 0 {
 				w.sendBlock(n, w.nodes[p.node], bk)

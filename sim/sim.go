@@ -100,6 +100,7 @@ type world struct {
 	hashScale float64 // PoW: real hashes per manifest hash (see doc.go)
 	warnings  []string
 	advs      []*adversary
+	txs       map[chain.Hash]*txInfo
 
 	dist    [][]float64 // vote delivery delays per source (pos.go), valid while distGen == linkGen
 	distGen uint64
@@ -182,6 +183,10 @@ func newWorld(m *lab.Manifest, seed uint64, opts Options) (*world, error) {
 		w.close()
 		return nil, err
 	}
+	if err := w.setupLoad(); err != nil {
+		w.close()
+		return nil, err
+	}
 	w.scheduleFaults()
 	return w, nil
 }
@@ -191,9 +196,6 @@ func (w *world) checkManifest() error {
 	m := w.m
 	if m.Consensus != genesis.PoW && m.Consensus != genesis.PoS {
 		return &Error{"consensus", fmt.Sprintf("%q is neither pow nor pos", m.Consensus)}
-	}
-	if m.Load.Rate > 0 {
-		w.warn("load.rate", "transaction load is not simulated yet; blocks carry only their coinbase")
 	}
 	if m.PoW.InitialBits != "" {
 		w.warn("pow.initial_bits", "ignored: the simulator rescales the hash-rate unit (see sim doc)")
@@ -366,6 +368,9 @@ func (w *world) newBlock(n *node, b *chain.Block) *blk {
 	if b.Header.Seal != nil {
 		rec.Slot = b.Header.Seal.Slot
 	}
+	for _, tx := range b.Txs[1:] {
+		rec.TxIDs = append(rec.TxIDs, tx.TxID().String())
+	}
 	w.tr.Blocks = append(w.tr.Blocks, rec)
 	return bk
 }
@@ -384,6 +389,9 @@ func (w *world) deliver(n *node, bk *blk, from int, force bool) {
 		bk.mark(n.id)
 		if !w.opts.Lean {
 			w.tr.Seen = append(w.tr.Seen, lab.Sighting{Node: n.id, Hash: w.tr.Blocks[bk.rec].Hash, At: w.secs()})
+		}
+		if n.duties != nil && from >= 0 { // double-proposal detection, as the node's p2p layer does
+			w.step(n, staking.SeenHeader{Header: bk.b.Header})
 		}
 	}
 	if n.onBlock != nil && n.onBlock(bk, from) {
@@ -404,6 +412,9 @@ func (w *world) deliver(n *node, bk *blk, from int, force bool) {
 		if res == nil {
 			return
 		}
+	}
+	if n.mp != nil {
+		n.mp.Update(res)
 	}
 	w.afterResult(n, res)
 	// Like Bitcoin Core, a node announces blocks that became (part of) its main chain;

@@ -43,7 +43,7 @@ func metricsBytes(t testing.TB, r *Result) []byte {
 // TestDeterminism: one manifest and one seed give identical tips and metrics.json
 // bytes; another seed gives different ones.
 func TestDeterminism(t *testing.T) {
-	m := powManifest(t, "")
+	m := powManifest(t, "[load]\nrate = 2\n[[fault]]\nat = \"200s\"\naction = \"partition\"\na = [\"n0\", \"n1\"]\nfor = \"60s\"\n")
 	a, err := Run(m, 1, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -72,6 +72,9 @@ func TestDeterminism(t *testing.T) {
 	}
 	if bytes.Equal(metricsBytes(t, a), metricsBytes(t, c)) {
 		t.Fatal("a different seed gave the same metrics")
+	}
+	if a.Metrics.TxConfirmed == 0 {
+		t.Fatal("no load transaction confirmed")
 	}
 	t.Logf("height %d blocks %d stale %.3f interval mean %.2fs events %d msgs %d", a.Metrics.Height, a.Metrics.Blocks,
 		a.Metrics.StaleRate.Value, a.Metrics.BlockInterval.Mean.Value, a.Events, a.Messages)
