@@ -15,7 +15,7 @@ import (
 )
 
 const (
-	knownInvCap     = 16_384   // inventory remembered per peer (never re-sent to it)
+	knownInvCap     = 4_096    // inventory remembered per peer (never re-sent to it)
 	sendHighWater   = 8 << 20  // getdata serving waits while more than this is queued
 	sendHardLimit   = 64 << 20 // a peer whose queue exceeds this is disconnected
 	readBufKeep     = 2 << 20  // read buffers larger than this are dropped after use

@@ -14,6 +14,7 @@ const (
 	maxWant          = 100_000 // queued block hashes; header sync pauses beyond this
 	maxDirectGetData = 16      // unknown block invs fetched directly per message
 	stallsToDrop     = 3       // consecutive stalls before a peer is disconnected
+	maxTries         = 4       // failed requests before a queued block is forgotten
 	tipRefresh       = 10 * time.Second
 	progressEvery    = 2 * time.Second
 )
@@ -44,12 +45,14 @@ type wantItem struct {
 	hash   chain.Hash
 	height uint64
 	avoid  *peer // the peer that stalled on it
+	tries  int   // requests that failed (stall, notfound); dropped at maxTries
 }
 
 type request struct {
 	p      *peer
 	at     time.Time
 	height uint64 // 0: fetched from an inv before its header was known
+	tries  int
 }
 
 type pendingBlock struct {
@@ -208,8 +211,10 @@ func (m *syncManager) requeue(h chain.Hash, r *request, avoid *peer) {
 	if sp := m.peers[r.p]; sp != nil {
 		sp.inflight--
 	}
-	if r.height > 0 {
-		m.enqueue(wantItem{hash: h, height: r.height, avoid: avoid})
+	// a block nobody delivers is forgotten after maxTries; a later inv or headers
+	// message brings it back
+	if r.height > 0 && r.tries+1 < maxTries {
+		m.enqueue(wantItem{hash: h, height: r.height, avoid: avoid, tries: r.tries + 1})
 	}
 }
 
@@ -405,13 +410,23 @@ func (m *syncManager) onBlock(p *peer, b *chain.Block, size int, at time.Time) {
 			if !m.syncing || m.headerPeer == nil {
 				m.requestHeaders(p, m.headerLocator())
 			}
-		} else if !m.busy(b.Header.Prev) {
-			m.enqueue(wantItem{hash: b.Header.Prev, height: ph})
+		} else {
+			if sp := m.peers[p]; sp != nil {
+				sp.best = max(sp.best, ph+1) // it had the child
+			}
+			if !m.busy(b.Header.Prev) {
+				m.enqueue(wantItem{hash: b.Header.Prev, height: ph})
+			}
 		}
 		return
 	}
 	if !m.process(p, b, size, at) {
 		return
+	}
+	if sp := m.peers[p]; sp != nil {
+		if ht, ok := c.Height(h); ok {
+			sp.best = max(sp.best, ht)
+		}
 	}
 	// connect the blocks that were waiting for this one
 	queue := []chain.Hash{h}
@@ -543,7 +558,7 @@ func (m *syncManager) fill() {
 		delete(m.queued, w.hash)
 		m.peers[p].inflight++
 		capacity--
-		m.inflight[w.hash] = &request{p: p, at: now, height: w.height}
+		m.inflight[w.hash] = &request{p: p, at: now, height: w.height, tries: w.tries}
 		batches[p] = append(batches[p], InvItem{Type: InvBlock, Hash: w.hash})
 	}
 	kept = append(kept, m.want[i:]...)
@@ -557,15 +572,33 @@ func (m *syncManager) fill() {
 func (m *syncManager) pickPeer(w wantItem) *peer {
 	var best *peer
 	bestLoad := m.s.cfg.PerPeerInFlight
+	known := false // some peer is known to have it (maybe busy)
 	for p, sp := range m.peers {
-		if p == w.avoid || sp.best < w.height || sp.inflight >= bestLoad {
+		if sp.best < w.height {
+			continue
+		}
+		if p != w.avoid {
+			known = true
+		}
+		if p == w.avoid || sp.inflight >= bestLoad {
 			continue
 		}
 		best, bestLoad = p, sp.inflight
 	}
+	if best != nil || known {
+		return best
+	}
+	// Heights are estimates (version, headers, invs): when no peer is known to have it, ask
+	// the least-loaded one; a notfound or a stall moves it on, and maxTries ends it.
+	bestLoad = m.s.cfg.PerPeerInFlight
+	for p, sp := range m.peers {
+		if p != w.avoid && sp.inflight < bestLoad {
+			best, bestLoad = p, sp.inflight
+		}
+	}
 	if best == nil && w.avoid != nil {
 		if sp := m.peers[w.avoid]; sp != nil && sp.inflight < m.s.cfg.PerPeerInFlight {
-			return w.avoid // no one else has it
+			return w.avoid // no one else to ask
 		}
 	}
 	return best
@@ -642,20 +675,21 @@ func (m *syncManager) onTick() {
 }
 
 // announceIfCaughtUp relays a new tip once nothing is downloading.
+// (Announcing every tip of a long download would flood peers with invs they may not need.)
 func (m *syncManager) announceIfCaughtUp() {
-	if len(m.inflight) > 0 || len(m.want) > 0 {
-		return
+	tip, h := m.s.cfg.Chain.Tip()
+	if m.syncing {
+		if h < m.bestHeader && (len(m.inflight) > 0 || len(m.want) > 0) {
+			return
+		}
+		m.syncing = false
+		m.progress(true)
 	}
-	tip, _ := m.s.cfg.Chain.Tip()
 	if tip == m.lastTip {
 		return
 	}
 	m.lastTip = tip
 	m.s.relayInv(InvBlock, tip, nil, false)
-	if m.syncing {
-		m.syncing = false
-		m.progress(true)
-	}
 }
 
 func (m *syncManager) progress(done bool) {
