@@ -199,7 +199,8 @@ loop:
 		}
 	}
 	fmt.Fprintf(e.cfg.Progress, "%s: recounting the chains from the nodes\n", m.Name)
-	rctx, rcancel := context.WithTimeout(ctx, 2*time.Minute)
+	// An interrupted run (Ctrl-C) still recounts and reports what it recorded.
+	rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 	gt, err := e.recount(rctx, e.rec.announced())
 	rcancel()
 	if err != nil {
