@@ -385,8 +385,20 @@ func fairness(t *Trace, canon []string, blocks map[string]*BlockRecord, seed uin
 		}
 	}
 	total := len(producers)
+	hrSum := make([]float64, n)
+	hrN := make([]int, n)
+	for _, s := range t.Resources {
+		if s.Node >= 0 && s.Node < n && s.HashRate > 0 {
+			hrSum[s.Node] += s.HashRate
+			hrN[s.Node]++
+		}
+	}
 	for i, nd := range t.Nodes {
-		f.Nodes = append(f.Nodes, NodeShare{Name: nd.Name, Share: nd.Share, Produced: produced[i], Stale: staleBy[i], Observed: WilsonCI(produced[i], total)})
+		ns := NodeShare{Name: nd.Name, Share: nd.Share, Produced: produced[i], Stale: staleBy[i], Observed: WilsonCI(produced[i], total)}
+		if hrN[i] > 0 {
+			ns.MeasuredHashRate = hrSum[i] / float64(hrN[i])
+		}
+		f.Nodes = append(f.Nodes, ns)
 	}
 	ratios := func(prod []float64) []float64 {
 		cnt := make([]float64, n)

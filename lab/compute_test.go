@@ -36,7 +36,7 @@ func synthTrace(n int) *Trace {
 	for k := 0; k <= 10; k++ {
 		for i := 0; i < 4; i++ {
 			at := float64(k) * tr.Span / 10
-			tr.Resources = append(tr.Resources, ResourceSample{Node: i, At: at, CPU: 0.1 * at, BytesSent: uint64(1000 * at)})
+			tr.Resources = append(tr.Resources, ResourceSample{Node: i, At: at, CPU: 0.1 * at, BytesSent: uint64(1000 * at), HashRate: float64(1000 * (i + 1))})
 		}
 	}
 	return tr
@@ -75,6 +75,9 @@ func TestComputePoWSynthetic(t *testing.T) {
 		if ns.Produced != 10 {
 			t.Fatalf("fairness %+v", m.Fairness.Nodes)
 		}
+	}
+	if m.Fairness.Nodes[2].MeasuredHashRate != 3000 {
+		t.Fatalf("measured hash rate %v", m.Fairness.Nodes[2].MeasuredHashRate)
 	}
 	if m.Fairness.Nodes[3].Stale != 1 || m.Fairness.Jain.Value != 1 || m.Fairness.Gini != 0 {
 		t.Fatalf("fairness %+v", m.Fairness)

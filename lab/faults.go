@@ -385,6 +385,11 @@ func (e *Experiment) sampleResources(ctx context.Context) {
 					s.BytesSent += p.BytesSent
 					s.BytesRecv += p.BytesRecv
 				}
+				if ns.HashRate > 0 {
+					cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+					s.HashRate, _ = c.HashRate(cctx)
+					cancel()
+				}
 			}
 			e.rec.addResource(s)
 		}

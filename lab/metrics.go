@@ -126,6 +126,9 @@ type NodeShare struct {
 	Produced int      `json:"produced"` // canonical blocks
 	Stale    int      `json:"stale"`    // its blocks that ended off the canonical chain
 	Observed Estimate `json:"observed"` // produced share, Wilson interval
+	// MeasuredHashRate is the PoW miner's own hash-rate reading averaged over the run
+	// (0 when not measured): on a shared machine it can fall short of the throttle.
+	MeasuredHashRate float64 `json:"measured_hashrate,omitempty"`
 }
 
 // Resources is the cost of the run over all nodes.

@@ -134,7 +134,7 @@ type faultRow struct {
 }
 
 type nodeRow struct {
-	Run, Name, Share, Produced, Stale, Observed string
+	Run, Name, Share, Produced, Stale, Observed, Measured string
 }
 
 // WriteReport renders the plots of the series into dir and writes an HTML report named
@@ -181,8 +181,12 @@ func WriteReport(dir, file string, ss []Series) error {
 			d.Faults = append(d.Faults, fr)
 		}
 		for _, n := range m.Fairness.Nodes {
-			d.Nodes = append(d.Nodes, nodeRow{Run: s.Label, Name: n.Name, Share: fmt.Sprintf("%.1f %%", 100*n.Share),
-				Produced: fmt.Sprint(n.Produced), Stale: fmt.Sprint(n.Stale), Observed: FormatEstimate(pct(n.Observed)) + " %"})
+			nr := nodeRow{Run: s.Label, Name: n.Name, Share: fmt.Sprintf("%.1f %%", 100*n.Share),
+				Produced: fmt.Sprint(n.Produced), Stale: fmt.Sprint(n.Stale), Observed: FormatEstimate(pct(n.Observed)) + " %", Measured: "–"}
+			if n.MeasuredHashRate > 0 {
+				nr.Measured = fmt.Sprintf("%.0f H/s", n.MeasuredHashRate)
+			}
+			d.Nodes = append(d.Nodes, nr)
 		}
 	}
 	f, err := os.Create(filepath.Join(dir, file))
@@ -229,8 +233,8 @@ figure{margin:1.2em 0} figure img{max-width:100%;border:1px solid #eee} figcapti
 {{range .Faults}}<tr><td>{{.Run}}</td><td class="num">{{.At}}</td><td class="num">{{.End}}</td><td>{{.Label}}{{if .Err}} <b>failed: {{.Err}}</b>{{end}}</td><td class="num">{{.Recover}}</td><td>{{.Reorgs}}</td><td>{{.Finality}}</td></tr>
 {{end}}</table>{{end}}
 <h2>Block production per node</h2>
-<table><tr><th>run</th><th>node</th><th>hash rate / stake share</th><th>canonical blocks</th><th>observed share [95 % CI]</th><th>stale blocks</th></tr>
-{{range .Nodes}}<tr><td>{{.Run}}</td><td>{{.Name}}</td><td class="num">{{.Share}}</td><td class="num">{{.Produced}}</td><td class="num">{{.Observed}}</td><td class="num">{{.Stale}}</td></tr>
+<table><tr><th>run</th><th>node</th><th>hash rate / stake share</th><th>measured hash rate</th><th>canonical blocks</th><th>observed share [95 % CI]</th><th>stale blocks</th></tr>
+{{range .Nodes}}<tr><td>{{.Run}}</td><td>{{.Name}}</td><td class="num">{{.Share}}</td><td class="num">{{.Measured}}</td><td class="num">{{.Produced}}</td><td class="num">{{.Observed}}</td><td class="num">{{.Stale}}</td></tr>
 {{end}}</table>
 <h2>Files</h2>
 <p>metrics.json (this table, machine-readable), trace.json (every recorded event), blocks.csv, forks.csv, finality.csv, txs.csv, resources.csv. docs/lab.md explains every number.</p>

@@ -121,6 +121,7 @@ type ResourceSample struct {
 	RSS       uint64  `json:"rss"` // resident bytes
 	BytesSent uint64  `json:"bytes_sent"`
 	BytesRecv uint64  `json:"bytes_recv"`
+	HashRate  float64 `json:"hashrate,omitempty"` // PoW: the miner's measured hashes per second
 }
 
 // Sort orders every event list by time (stable), so Compute and the CSVs see them in order.
