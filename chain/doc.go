@@ -25,7 +25,8 @@
 //     descends from the absolutely final block (ErrFinalizedConflict), Engine.VerifyHeader
 //     with the parent's engine state (deferred to connect time if that state is not known
 //     yet), Engine.Weight. Coinbase height = parent height + 1 (ErrBadCoinbaseData). The body
-//     and index entry are stored in one batch.
+//     and index entry are stored in one batch; an engine that is a BlockObserver then sees
+//     the stored body (PoS: its votes weigh in fork choice even on a side branch).
 //  5. Fork choice: the engine's ForkChooser.ChooseHead over a BlockTree if it has one,
 //     otherwise the connectable block with the most cumulative Weight, ties to the first
 //     seen. Branches that would revert an absolutely final block are never chosen.

@@ -121,6 +121,18 @@ type ForkChooser interface {
 	ChooseHead(t BlockTree) (Hash, error)
 }
 
+// BlockObserver is an optional Engine capability: the chain shows it every block body it
+// stores, side branches included, before fork choice runs. A block's votes count in PoS
+// fork choice whether or not the block is ever connected (phase0 on_block feeds the
+// block's attestations to on_attestation for every block, not just the canonical chain);
+// without this the votes carried only by a side branch would never weigh for it, and the
+// branch would never be connected. ObserveBlock runs under the chain's exclusive lock; it
+// must not call back into the chain's locking methods, and it must not trust b beyond what
+// it verifies itself (its transactions and engine rules are checked only at connect).
+type BlockObserver interface {
+	ObserveBlock(r HeaderReader, b *Block)
+}
+
 // Work returns 2^256 / (target+1) for a compact-bits target, as Bitcoin's GetBlockProof.
 func Work(bits uint32) *big.Int {
 	t, bad := genesis.CompactToBig(bits)

@@ -233,6 +233,9 @@ func (c *Chain) acceptBlock(b *Block, ids []Hash, now time.Time) (*blockNode, er
 		return nil, err
 	}
 	c.updateChainData(n)
+	if o, ok := c.engine.(BlockObserver); ok {
+		o.ObserveBlock(c.view(), b)
+	}
 	return n, nil
 }
 

@@ -96,15 +96,19 @@
 //
 // # Fork choice (ChooseHead, OnVote)
 //
-// The engine keeps a store: the latest vote per validator (from blocks in Apply and from
-// gossip through OnVote, which checks the key and signature and refuses targets more than
+// The engine keeps a store: the latest vote per validator (from every stored block,
+// side branches included, through ObserveBlock (chain.BlockObserver), and from gossip
+// through OnVote, which checks the key and signature and refuses targets more than
 // two epochs beyond any applied block; thread-safe) and the best justified and finalized
 // checkpoints. ChooseHead walks the subtree of the finalized root (so it never returns a
 // head conflicting with finality), takes the highest justified checkpoint among its
 // leaves' states, filters leaves whose state does not agree with it, and runs LMD-GHOST
 // from it with the stakes of the justified root's state, ties to the greater hash. A side
 // block the chain has not validated yet has no state; it is judged by its nearest
-// ancestor's, so a side branch can win and be connected. Finality() reports the state's
+// ancestor's when no epoch boundary lies between them (checkpoints move only at
+// boundaries), and is otherwise viable until connected (its checkpoints are unknown), so a
+// heavier side branch always gets connected and judged by its real state — the minority
+// side of a healed partition reorganises to the majority's branch. Finality() reports the state's
 // finalized checkpoint with Absolute = true: the chain refuses to reorganise below it.
 // Use one Engine per Chain (the store is per chain); a VoteSigCache may be shared.
 // After feeding votes, the node calls Chain.Reconsider to let the head move.

@@ -97,6 +97,21 @@ func (e *Engine) OnVote(v *chain.Vote) error {
 	return nil
 }
 
+// ObserveBlock implements chain.BlockObserver: the votes a stored block carries join the
+// fork-choice store whether or not the block is connected (phase0 on_block calls
+// on_attestation for each of the block's attestations, on every branch). Each vote passes
+// OnVote's checks (known validator, target epoch, horizon, signature); a vote that fails
+// them simply adds no weight here, and the block itself is judged when it is connected.
+// Without this, the votes that only a side branch carries (those of the other side of a
+// healed partition) would never weigh for it, and the branch would never be connected.
+func (e *Engine) ObserveBlock(r chain.HeaderReader, b *chain.Block) {
+	for i := range b.Votes {
+		if err := e.OnVote(&b.Votes[i]); err != nil {
+			e.log.Debug("vote of a stored block not counted", "block", b.Hash(), "vote", i, "err", err)
+		}
+	}
+}
+
 // FinalizedCheckpoint returns the best finalized checkpoint the store has seen.
 func (e *Engine) FinalizedCheckpoint() chain.Checkpoint {
 	e.fc.mu.Lock()
@@ -113,6 +128,9 @@ type fcNode struct {
 	fetched  bool
 	st       *State // nil when the chain has no state for it (yet)
 	vst      *State // leaves: st, or the nearest ancestor's (viability)
+	// leaves: the justified checkpoint of the leaf's own state is not known (no state,
+	// and an epoch boundary lies between it and vst: its branch may have justified more).
+	unknown bool
 }
 
 // ChooseHead is LMD-GHOST from the latest justified checkpoint (phase0 fork choice).
@@ -133,6 +151,9 @@ type fcNode struct {
 // with the finalized checkpoint is never chosen. The justified checkpoint is the highest
 // one among the leaves' states of that subtree (and the store's); a leaf is viable when its state's
 // current justified checkpoint is that one (filter_block_tree), or the justified epoch is 0.
+// A leaf the chain has no state for is judged by its nearest ancestor's state if no epoch
+// boundary lies between them (its checkpoints are then that state's), and is otherwise a
+// candidate until connected (its checkpoints are not known yet; see below).
 // Weights are the stakes of the justified root's state; ties go to the greater hash
 // (byte-wise, as the spec compares roots).
 func (e *Engine) ChooseHead(t chain.BlockTree) (chain.Hash, error) {
@@ -168,7 +189,7 @@ func (e *Engine) ChooseHead(t chain.BlockTree) (chain.Hash, error) {
 	}
 	// A block whose transactions the chain has not validated yet (a side branch never
 	// connected) has no state: it is judged by its nearest ancestor's, and the chain
-	// validates it when it tries to connect it.
+	// validates it (computing its state) when it tries to connect it.
 	nearest := func(i int) *State {
 		for ; i >= 0; i = nodes[i].parent {
 			if s := stateOf(i); s != nil {
@@ -189,6 +210,15 @@ func (e *Engine) ChooseHead(t chain.BlockTree) (chain.Hash, error) {
 		if st == nil {
 			continue
 		}
+		// Justification and finalization change only at epoch boundaries (processEpoch),
+		// so a stateless leaf in its nearest state's epoch has exactly that state's
+		// checkpoints. Past a boundary they are unknown until the chain connects the
+		// branch: the ancestor's are only a lower bound.
+		if stateOf(i) == nil {
+			if h, ok := t.Header(nodes[i].hash); ok && e.EpochOf(headerSlot(h)) > st.Epoch {
+				nodes[i].unknown = true
+			}
+		}
 		if st.Finalized.Epoch > fin.Epoch {
 			if _, in := pos[st.Finalized.Root]; in {
 				fin = st.Finalized
@@ -205,12 +235,17 @@ func (e *Engine) ChooseHead(t chain.BlockTree) (chain.Hash, error) {
 	}
 	e.fc.justified = just
 
-	// Viability: leaves agreeing with the justified checkpoint (or all, if none does).
+	// Viability: leaves agreeing with the justified checkpoint (or all, if none does). A
+	// leaf whose checkpoints are unknown stays a candidate: judging it by its ancestor's
+	// would exclude for good every branch the chain has not connected yet (it connects
+	// only what this returns), such as the majority's branch on the minority side of a
+	// healed partition. Once connected its real state decides, and if that disagrees the
+	// next round (same runForkChoice) moves back.
 	anyViable := false
 	for i := len(nodes) - 1; i >= 0; i-- {
 		n := &nodes[i]
 		if len(n.children) == 0 {
-			n.viable = n.vst != nil && (just.Epoch == 0 || n.vst.CurJustified == just)
+			n.viable = n.vst != nil && (just.Epoch == 0 || n.vst.CurJustified == just || n.unknown)
 		}
 		if n.viable {
 			anyViable = true
