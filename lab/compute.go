@@ -494,6 +494,7 @@ var oneShot = map[string]bool{FaultHashRate: true, FaultStake: true, FaultLink: 
 func faultOutcomes(t *Trace, adv []advance, mined func(int) (float64, bool)) []FaultOutcome {
 	var out []FaultOutcome
 	window := math.Max(10, 10*t.TargetInterval)
+	dead, changes := deadNodes(t)
 	finalizedAt := func(at float64) uint64 {
 		var h uint64
 		for _, a := range adv {
@@ -516,7 +517,7 @@ func faultOutcomes(t *Trace, adv []advance, mined func(int) (float64, bool)) []F
 				end = t.Span
 			}
 		}
-		o := FaultOutcome{FaultEvent: f, RecoverSeconds: recoverTime(t, end), FinalityResumed: -1}
+		o := FaultOutcome{FaultEvent: f, RecoverSeconds: recoverTime(t, end, dead, changes), FinalityResumed: -1}
 		for _, r := range t.Reorgs {
 			if r.At >= end && r.At <= end+window {
 				o.ReorgsAfter++
@@ -552,43 +553,69 @@ func faultOutcomes(t *Trace, adv []advance, mined func(int) (float64, bool)) []F
 	return out
 }
 
-// recoverTime is the time from `from` until every live node reports the same tip.
-func recoverTime(t *Trace, from float64) float64 {
+// recoverTime is the time from `from` until every live node reports the same tip. It
+// keeps a count of live nodes per tip, so each tip event costs O(1) (plus O(nodes) when a
+// node goes down or comes back): simulator traces have millions of tip events.
+func recoverTime(t *Trace, from float64, dead func(int, float64) bool, changes []float64) float64 {
 	n := len(t.Nodes)
 	tips := make([]string, n)
-	dead := deadNodes(t)
-	agree := func(at float64) bool {
-		var ref string
+	live := make([]bool, n)
+	cnt := map[string]int{}
+	liveN, withTip := 0, 0
+	rebuild := func(at float64) {
+		clear(cnt)
+		liveN, withTip = 0, 0
 		for i := 0; i < n; i++ {
-			if dead(i, at) {
-				continue
-			}
-			if tips[i] == "" {
-				return false
-			}
-			if ref == "" {
-				ref = tips[i]
-			} else if tips[i] != ref {
-				return false
+			live[i] = !dead(i, at)
+			if live[i] {
+				liveN++
+				if tips[i] != "" {
+					withTip++
+					cnt[tips[i]]++
+				}
 			}
 		}
-		return ref != ""
+	}
+	set := func(i int, h string) {
+		if i < 0 || i >= n {
+			return
+		}
+		if live[i] {
+			if tips[i] != "" {
+				if cnt[tips[i]]--; cnt[tips[i]] == 0 {
+					delete(cnt, tips[i])
+				}
+			} else {
+				withTip++
+			}
+			cnt[h]++
+		}
+		tips[i] = h
+	}
+	agree := func() bool { return liveN > 0 && withTip == liveN && len(cnt) == 1 }
+	rebuild(from)
+	k := 0 // next liveness change
+	for k < len(changes) && changes[k] <= from {
+		k++
 	}
 	i := 0
 	for ; i < len(t.Tips) && t.Tips[i].At <= from; i++ {
-		if e := t.Tips[i]; e.Node >= 0 && e.Node < n {
-			tips[e.Node] = e.Hash
-		}
+		set(t.Tips[i].Node, t.Tips[i].Hash)
 	}
-	if agree(from) {
+	rebuild(from)
+	if agree() {
 		return 0
 	}
 	for ; i < len(t.Tips); i++ {
 		e := t.Tips[i]
-		if e.Node >= 0 && e.Node < n {
-			tips[e.Node] = e.Hash
+		if k < len(changes) && changes[k] <= e.At {
+			for k < len(changes) && changes[k] <= e.At {
+				k++
+			}
+			rebuild(e.At)
 		}
-		if (i+1 == len(t.Tips) || t.Tips[i+1].At > e.At) && agree(e.At) {
+		set(e.Node, e.Hash)
+		if (i+1 == len(t.Tips) || t.Tips[i+1].At > e.At) && agree() {
 			return e.At - from
 		}
 	}
@@ -621,8 +648,9 @@ func disruptedWindows(t *Trace) func(from, to float64) bool {
 	}
 }
 
-// deadNodes returns a predicate: was node i down (killed or stopped) at time at?
-func deadNodes(t *Trace) func(i int, at float64) bool {
+// deadNodes returns a predicate: was node i down (killed, stopped or paused) at time at?
+// and the sorted times at which that changes.
+func deadNodes(t *Trace) (func(i int, at float64) bool, []float64) {
 	type iv struct{ from, to float64 }
 	down := map[int][]iv{}
 	for _, f := range t.Faults {
@@ -649,9 +677,17 @@ func deadNodes(t *Trace) func(i int, at float64) bool {
 			}
 		}
 	}
+	var changes []float64
 	for _, ivs := range down {
 		sort.Slice(ivs, func(a, b int) bool { return ivs[a].from < ivs[b].from })
+		for _, v := range ivs {
+			changes = append(changes, v.from)
+			if !math.IsInf(v.to, 1) {
+				changes = append(changes, v.to)
+			}
+		}
 	}
+	sort.Float64s(changes)
 	return func(i int, at float64) bool {
 		for _, v := range down[i] {
 			if at >= v.from && at < v.to {
@@ -659,5 +695,5 @@ func deadNodes(t *Trace) func(i int, at float64) bool {
 			}
 		}
 		return false
-	}
+	}, changes
 }

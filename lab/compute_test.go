@@ -176,7 +176,7 @@ func TestDeadNodesAndRecovery(t *testing.T) {
 	}
 	tips = append(tips, TipEvent{Node: 3, At: 12.5, Hash: "b12", Height: 12})
 	tr.Tips = tips
-	dead := deadNodes(tr)
+	dead, _ := deadNodes(tr)
 	if !dead(3, 6) || dead(3, 12) || dead(2, 6) {
 		t.Fatal("dead intervals wrong")
 	}

@@ -138,9 +138,31 @@ func BootstrapCI(xs []float64, stat func([]float64) float64, b int, seed uint64)
 	return Estimate{Value: v, Lo: percentileSorted(res, 2.5), Hi: percentileSorted(res, 97.5), N: n, Method: "bootstrap"}
 }
 
-// PercentileCI is the p-th percentile with a bootstrap interval.
+// PercentileCI is the p-th percentile with a distribution-free 95 % interval from order
+// statistics: the ranks n·q ± 1.96·sqrt(n·q·(1−q)) (the normal approximation to the
+// binomial count of observations below the true quantile), rounded outwards and clamped
+// to the sample. One sort, so it scales to the millions of sightings the simulator
+// records. seed is unused (kept so callers need not care which method runs).
 func PercentileCI(xs []float64, p float64, seed uint64) Estimate {
-	return BootstrapCI(xs, func(s []float64) float64 { return Percentile(s, p) }, 1000, seed)
+	n := len(xs)
+	if n == 0 {
+		return Estimate{Value: math.NaN(), Lo: math.NaN(), Hi: math.NaN()}
+	}
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	v := percentileSorted(s, p)
+	if n == 1 {
+		return Estimate{Value: v, Lo: v, Hi: v, N: 1}
+	}
+	const z = 1.959963984540054
+	q := p / 100
+	nf := float64(n)
+	hw := z * math.Sqrt(nf*q*(1-q))
+	lo := int(math.Floor(nf*q-hw)) - 1 // 0-based rank
+	hi := int(math.Ceil(nf*q+hw)) - 1
+	lo = min(max(lo, 0), n-1)
+	hi = min(max(hi, 0), n-1)
+	return Estimate{Value: v, Lo: math.Min(s[lo], v), Hi: math.Max(s[hi], v), N: n, Method: "order-statistic"}
 }
 
 // RateCI estimates a rate (events per second) from event times in [0, span) by batch

@@ -142,3 +142,22 @@ func TestEstimateJSONNaN(t *testing.T) {
 		t.Fatal(e, err)
 	}
 }
+
+func TestPercentileCICoverage(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	hit := 0
+	const trials = 1000
+	for i := 0; i < trials; i++ {
+		s := make([]float64, 60)
+		for j := range s {
+			s[j] = rng.ExpFloat64()
+		}
+		// true p90 of Exp(1) is ln 10
+		if e := PercentileCI(s, 90, 0); e.Lo <= math.Ln10 && math.Ln10 <= e.Hi {
+			hit++
+		}
+	}
+	if cov := float64(hit) / trials; cov < 0.92 || cov > 0.99 {
+		t.Fatalf("coverage %.3f, want ~0.95", cov)
+	}
+}
