@@ -78,8 +78,8 @@ func LocalHost(source string) HostInfo {
 type Distribution struct {
 	N         int       `json:"n"`
 	Mean      Estimate  `json:"mean"` // t interval
-	P50       Estimate  `json:"p50"`  // bootstrap interval
-	P95       Estimate  `json:"p95"`  // bootstrap interval
+	P50       Estimate  `json:"p50"`  // order-statistic interval
+	P95       Estimate  `json:"p95"`  // order-statistic interval
 	Min       float64   `json:"min"`
 	Max       float64   `json:"max"`
 	StdDev    float64   `json:"stddev"`
