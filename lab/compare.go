@@ -98,7 +98,7 @@ func Compare(ctx context.Context, cfg CompareConfig) (*CompareResult, error) {
 	var ss []Series
 	var ms []*Metrics
 	for _, r := range res.Runs {
-		ss = append(ss, Series{Label: r.Metrics.Name, Trace: r.Trace, Metrics: r.Metrics})
+		ss = append(ss, Series{Label: r.Metrics.Name, Trace: r.Trace, Metrics: r.Metrics, Link: r.Metrics.Name + "/report.html"})
 		ms = append(ms, r.Metrics)
 	}
 	if err := WriteReport(cfg.Dir, "report.html", ss); err != nil {
@@ -115,6 +115,12 @@ func Compare(ctx context.Context, cfg CompareConfig) (*CompareResult, error) {
 	fmt.Fprintln(cfg.Progress)
 	if err := WriteTable(cfg.Progress, ms); err != nil {
 		return res, err
+	}
+	if fs := Findings(ms); len(fs) > 0 {
+		fmt.Fprintln(cfg.Progress, "\ndifferences beyond noise (95 % intervals do not overlap):")
+		for _, f := range fs {
+			fmt.Fprintln(cfg.Progress, "  - "+f)
+		}
 	}
 	for _, r := range res.Runs {
 		bad := 0

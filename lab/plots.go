@@ -18,6 +18,7 @@ type Series struct {
 	Label   string
 	Trace   *Trace
 	Metrics *Metrics
+	Link    string // optional: the run's own report, linked from a combined report
 }
 
 var palette = []color.NRGBA{

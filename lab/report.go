@@ -118,6 +118,8 @@ func writeCSV(path string, rows [][]string) error {
 }
 
 type reportData struct {
+	Findings  []string
+	Links     []runLink
 	Title     string
 	Generated string
 	Runs      []*Metrics
@@ -128,6 +130,8 @@ type reportData struct {
 	Nodes     []nodeRow
 	Labels    []string
 }
+
+type runLink struct{ Label, Href string }
 
 type faultRow struct {
 	Run, At, End, Action, Label, Recover, Reorgs, Finality, Err string
@@ -156,6 +160,12 @@ func WriteReport(dir, file string, ss []Series) error {
 	}
 	d.Title = "chainlab report: " + strings.Join(names, " vs. ")
 	d.Rows = TableRows(d.Runs)
+	d.Findings = Findings(d.Runs)
+	for _, s := range ss {
+		if s.Link != "" {
+			d.Links = append(d.Links, runLink{Label: s.Label, Href: s.Link})
+		}
+	}
 	for _, s := range ss {
 		m := s.Metrics
 		for _, f := range m.Faults {
@@ -222,6 +232,10 @@ figure{margin:1.2em 0} figure img{max-width:100%;border:1px solid #eee} figcapti
 <table><tr><th>run</th><th>engine</th><th>nodes</th><th>length</th><th>target interval</th><th>finality</th><th>seed</th><th>source</th></tr>
 {{range .Runs}}<tr><td>{{.Name}}</td><td>{{upper .Engine}}</td><td>{{.Nodes}}</td><td>{{secs .Span}} s</td><td>{{.Target}} s</td><td>{{.Finality}}</td><td>{{.Seed}}</td><td>{{.Source}}</td></tr>
 {{end}}</table>
+{{if .Findings}}<h2>Differences beyond noise</h2>
+<ul>{{range .Findings}}<li>{{.}}</li>{{end}}</ul>
+<p class="small">Listed when the two runs' 95 % intervals do not overlap.</p>{{end}}
+{{if .Links}}<p>Each run's own report: {{range .Links}}<a href="{{.Href}}">{{.Label}}</a> {{end}}</p>{{end}}
 <h2>Key numbers</h2>
 <table><tr><th>metric</th><th>unit</th>{{range .Labels}}<th>{{.}}</th>{{end}}</tr>
 {{range .Rows}}<tr><td title="{{.Help}}">{{.Name}}</td><td>{{.Unit}}</td>{{range .Cells}}<td class="num">{{.}}</td>{{end}}</tr>

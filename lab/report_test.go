@@ -53,7 +53,7 @@ func TestWriteRunDirAndCompareReport(t *testing.T) {
 	sm.Name = "pos"
 	cdir := filepath.Join(dir, "compare")
 	os.MkdirAll(cdir, 0o755)
-	if err := WriteReport(cdir, "report.html", []Series{{"PoW", pow, pm}, {"PoS", pos, sm}}); err != nil {
+	if err := WriteReport(cdir, "report.html", []Series{{Label: "PoW", Trace: pow, Metrics: pm}, {Label: "PoS", Trace: pos, Metrics: sm}}); err != nil {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer

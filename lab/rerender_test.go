@@ -26,4 +26,19 @@ func TestRerender(t *testing.T) {
 	if err := WriteReport(out, "report.html", ss); err != nil {
 		t.Fatal(err)
 	}
+	var ms []*Metrics
+	for _, s := range ss {
+		ms = append(ms, s.Metrics)
+	}
+	f, err := os.Create(filepath.Join(out, "table.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := WriteTable(f, ms); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range Findings(ms) {
+		f.WriteString("  - " + l + "\n")
+	}
 }

@@ -126,3 +126,45 @@ func WriteTable(w io.Writer, ms []*Metrics) error {
 	}
 	return nil
 }
+
+// Findings states, in words, the differences between the first two runs whose 95 %
+// intervals do not overlap (nothing when there is one run).
+func Findings(ms []*Metrics) []string {
+	if len(ms) < 2 {
+		return nil
+	}
+	a, b := ms[0], ms[1]
+	type cmp struct {
+		what, unit string
+		lower      string // what a lower value means
+		f          func(*Metrics) Estimate
+		scale      float64
+	}
+	cs := []cmp{
+		{"mean block interval", "s", "faster blocks", func(m *Metrics) Estimate { return m.BlockInterval.Mean }, 1},
+		{"p95 block interval", "s", "more regular blocks", func(m *Metrics) Estimate { return m.BlockInterval.P95 }, 1},
+		{"stale rate", "%", "fewer wasted blocks", func(m *Metrics) Estimate { return m.StaleRate }, 100},
+		{"block propagation p50", "s", "faster propagation", func(m *Metrics) Estimate { return m.Propagation.ToAllP50 }, 1},
+		{"mean time to inclusion", "s", "faster inclusion", func(m *Metrics) Estimate { return m.TxInclusion.Mean }, 1},
+		{"mean time to finality", "s", "faster finality", func(m *Metrics) Estimate { return m.TxFinality.Mean }, 1},
+		{"p95 time to finality", "s", "more predictable finality", func(m *Metrics) Estimate { return m.TxFinality.P95 }, 1},
+		{"throughput", "tx/s", "lower throughput", func(m *Metrics) Estimate { return m.Throughput }, 1},
+		{"CPU per block", "CPU-s", "cheaper blocks", func(m *Metrics) Estimate { return m.Resources.CPUPerBlock }, 1},
+		{"bytes sent per block", "B", "less traffic per block", func(m *Metrics) Estimate { return m.Resources.BytesPerBlock }, 1},
+	}
+	var out []string
+	for _, c := range cs {
+		ea, eb := c.f(a).Scale(c.scale), c.f(b).Scale(c.scale)
+		if !ea.Valid() || !eb.Valid() || ea.Lo <= eb.Hi && eb.Lo <= ea.Hi {
+			continue
+		}
+		lo, hi := a, b
+		elo, ehi := ea, eb
+		if eb.Value < ea.Value {
+			lo, hi, elo, ehi = b, a, eb, ea
+		}
+		out = append(out, fmt.Sprintf("%s: %s %s %s vs. %s %s %s (%s for %s)", c.what,
+			lo.Name, FormatEstimate(elo), c.unit, hi.Name, FormatEstimate(ehi), c.unit, c.lower, lo.Name))
+	}
+	return out
+}
