@@ -126,7 +126,7 @@ func (c *minerControl) Generate(ctx context.Context, n int, payTo [32]byte, maxT
 	if n < 0 || n > 1_000_000 {
 		return nil, fmt.Errorf("nblocks %d out of range", n)
 	}
-	return miner.Generate(ctx, n,
+	return miner.GenerateMaxTries(ctx, n, maxTries,
 		func() (*chain.Block, error) { return c.n.template(payTo) },
 		func(b *chain.Block) error { _, err := c.n.processBlock(b, c.n.cfg.Now(), true); return err })
 }
