@@ -19,6 +19,14 @@ var (
 	binErr  error
 )
 
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" && binErr == nil {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
 func chainlabBinary(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
