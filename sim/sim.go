@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"runtime"
 	"time"
 
 	"chainlab/address"
@@ -33,12 +32,11 @@ type Options struct {
 	// Lean skips the per-node sightings and tip events in the trace (scale runs): metrics
 	// that need them (propagation) are then empty.
 	Lean bool
-	// GCEvery runs a garbage collection every this many events (default 100,000; < 0
-	// never). Each node's LevelDB memory table reserves its 16 MiB write buffer up front;
-	// those reservations are never touched but count as live heap, so Go's default GC
-	// pacing (collect when the heap doubles) would let gigabytes of real garbage pile up
-	// at a thousand nodes. Collecting on a fixed event budget keeps RSS near the live data.
+	// GCEvery < 0 disables the simulator's own GC pacing (gc.go); 0 keeps it on.
 	GCEvery int
+	// Progress, if set, gets a line every 10 % of the run (virtual time or blocks) with
+	// the wall time elapsed — the only place the simulator looks at the real clock.
+	Progress io.Writer
 }
 
 // Result is the outcome of one run.
@@ -299,13 +297,23 @@ func (w *world) run() {
 		}
 		w.s.at(0, func() { w.startNode(n) })
 	}
-	every := uint64(max(w.opts.GCEvery, 0))
-	if w.opts.GCEvery == 0 {
-		every = 100000
-	}
+	gc := newGCPacer(w.opts.GCEvery)
+	wallStart := time.Now()
+	lastPct := -1
 	w.s.run(w.end, func() bool {
-		if every > 0 && w.s.events%every == 0 {
-			runtime.GC()
+		if w.s.events%4096 == 0 {
+			gc.maybe()
+		}
+		if w.opts.Progress != nil && w.s.events%1000 == 0 {
+			pct := int(100 * float64(w.s.now) / float64(w.end))
+			if w.m.Blocks > 0 {
+				pct = max(pct, int(100*w.best/w.m.Blocks))
+			}
+			if pct/10 > lastPct/10 {
+				lastPct = pct
+				fmt.Fprintf(w.opts.Progress, "sim: %3d%%  virtual %.0fs  height %d  events %d  wall %.1fs  gcs %d (budget %d MiB)\n",
+					pct, w.secs(), w.best, w.s.events, time.Since(wallStart).Seconds(), gc.count, gc.budget>>20)
+			}
 		}
 		return w.m.Blocks > 0 && w.best >= w.m.Blocks
 	})
