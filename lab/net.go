@@ -92,6 +92,9 @@ type NetConfig struct {
 	// Detach leaves the processes running when the Net is dropped (net up); otherwise
 	// the lab owns them and reaps them (experiment run).
 	Detach bool
+	// StartAll starts every node with the others, ignoring [[node]] start delays (net up:
+	// there is no run clock to delay them by).
+	StartAll bool
 	// NodeArgs overrides how a node's command line is built (tests); nil = NodeArgs.
 	NodeArgs func(n *NodeState, genesisPath string) []string
 }
@@ -218,6 +221,9 @@ func (n *Net) Prepare(now time.Time) error {
 		ns := NodeState{Index: pn.Index, Name: pn.Name, DataDir: filepath.Join(n.cfg.Dir, pn.Name),
 			P2P: fmt.Sprintf("127.0.0.1:%d", ports[2*pn.Index]), RPC: fmt.Sprintf("127.0.0.1:%d", ports[2*pn.Index+1]),
 			Log: filepath.Join(n.cfg.Dir, pn.Name+".log"), StartLate: pn.StartLate.Seconds()}
+		if n.cfg.StartAll {
+			ns.StartLate = 0
+		}
 		if err := os.MkdirAll(ns.DataDir, 0o700); err != nil {
 			return err
 		}

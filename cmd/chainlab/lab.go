@@ -73,7 +73,7 @@ func netUp(c *cli.Context) error {
 	}
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	n, err := lab.NewNet(lab.NetConfig{Dir: c.String("dir"), Manifest: m, Logger: labLogger(c), Detach: true})
+	n, err := lab.NewNet(lab.NetConfig{Dir: c.String("dir"), Manifest: m, Logger: labLogger(c), Detach: true, StartAll: true})
 	if err != nil {
 		return err
 	}
