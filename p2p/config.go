@@ -94,6 +94,7 @@ type Config struct {
 	ScoreHalfLife    time.Duration // misbehaviour score decay; default 1 min
 	ReconnectMin     time.Duration // default 500 ms
 	ReconnectMax     time.Duration // default 1 min
+	TipRefresh       time.Duration // the tip is re-announced to every peer this often; default 10 s
 	// BlockWindow is how far beyond the local tip blocks are requested during sync (default 1024);
 	// PerPeerInFlight caps the block requests outstanding at one peer (default 128).
 	BlockWindow     int
@@ -155,6 +156,7 @@ func (c *Config) setDefaults() error {
 	defD(&c.ScoreHalfLife, time.Minute)
 	defD(&c.ReconnectMin, 500*time.Millisecond)
 	defD(&c.ReconnectMax, time.Minute)
+	defD(&c.TipRefresh, 10*time.Second)
 	if c.MaxBlockBytes > chain.MaxEncodedBlock {
 		return fmt.Errorf("p2p: MaxBlockBytes %d exceeds %d", c.MaxBlockBytes, chain.MaxEncodedBlock)
 	}

@@ -88,8 +88,8 @@
 //  6. Outside a download, an inv for an unknown block is fetched directly (≤ 16 per
 //     message); a block whose parent header is unknown triggers getheaders from its sender
 //     (how forks and the two sides of a healed partition reconcile). During a download such
-//     invs only extend header sync. Every 10 s the tip is re-announced to all peers, which
-//     recovers from invs lost to link emulation.
+//     invs only extend header sync. Every Config.TipRefresh (10 s) the tip is re-announced
+//     to all peers, which recovers from invs lost to link emulation.
 //  7. A new tip is announced (inv) to the peers that do not know it once nothing is being
 //     downloaded; AnnounceTip does the same on request and never blocks.
 //  8. Progress is logged through slog every 2 s and reported to Config.OnSyncProgress

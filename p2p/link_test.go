@@ -3,6 +3,8 @@ package p2p
 import (
 	"testing"
 	"time"
+
+	"chainlab/chain"
 )
 
 func TestLinkScheduleDelayBandwidthOrder(t *testing.T) {
@@ -160,4 +162,34 @@ func TestBanScoreDecay(t *testing.T) {
 	if !f.take(t0.Add(time.Second)) {
 		t.Fatal("bucket did not refill")
 	}
+}
+
+// TestLossyLinksConverge: a line of four nodes whose links delay, jitter and drop 20 % of
+// messages still converges: stalls re-request, header sync retries, the tip refresh
+// re-announces what the loss ate.
+func TestLossyLinksConverge(t *testing.T) {
+	tn := newTestNet(t, realMaker, 4, func(c *Config) {
+		c.StallTimeout = 300 * time.Millisecond
+		c.TipRefresh = 400 * time.Millisecond
+	})
+	tn.line()
+	for i, n := range tn.nodes {
+		for _, j := range []int{i - 1, i + 1} {
+			if j >= 0 && j < len(tn.nodes) {
+				lp := LinkParams{Delay: 5 * time.Millisecond, Jitter: 5 * time.Millisecond, Loss: 0.2, Bandwidth: 1 << 20}
+				if err := n.s.SetLink(tn.nodes[j].id, lp); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	var last *chain.Block
+	for i := 0; i < 5; i++ {
+		bs := tn.mine(0, 20, byte(i))
+		last = bs[len(bs)-1]
+	}
+	if tip := tn.converged(60 * time.Second); tip != last.Hash() {
+		t.Fatalf("converged on %s, want %s", tip, last.Hash())
+	}
+	t.Logf("converged at%s", tn.heights())
 }

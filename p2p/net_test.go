@@ -141,6 +141,12 @@ func (tn *testNet) converged(timeout time.Duration) chain.Hash {
 	defer func() {
 		if tn.t.Failed() {
 			tn.t.Logf("tips:%s", tn.heights())
+			for _, n := range tn.nodes {
+				tn.t.Logf("%s sync %+v", n.id, n.s.SyncStatus())
+				for _, p := range n.s.Peers() {
+					tn.t.Logf("    peer %s in=%v best=%d recv=%d msgs", p.ID, p.Inbound, p.BestHeight, p.MsgsRecv)
+				}
+			}
 		}
 	}()
 	waitFor(tn.t, timeout, "convergence", func() bool {

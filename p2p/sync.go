@@ -15,7 +15,6 @@ const (
 	maxDirectGetData = 16      // unknown block invs fetched directly per message
 	stallsToDrop     = 3       // consecutive stalls before a peer is disconnected
 	maxTries         = 4       // failed requests before a queued block is forgotten
-	tipRefresh       = 10 * time.Second
 	progressEvery    = 2 * time.Second
 )
 
@@ -29,6 +28,7 @@ const (
 	evHeaders
 	evBlock
 	evAnnounce
+	evStatus
 )
 
 type syncEvent struct {
@@ -39,6 +39,7 @@ type syncEvent struct {
 	block   *chain.Block
 	size    int
 	at      time.Time
+	reply   chan SyncStatus
 }
 
 type wantItem struct {
@@ -64,6 +65,11 @@ type pendingBlock struct {
 }
 
 type syncPeer struct {
+	// order holds the hashes requested from the peer in the order they were asked for. A
+	// peer answers getdata in order over an ordered stream, so a delivered block proves
+	// every block requested before it and still missing was lost (link emulation) and can be
+	// re-requested at once instead of after a stall.
+	order    []chain.Hash
 	inflight int
 	best     uint64
 	stalls   int       // consecutive ticks on which the peer stalled
@@ -181,10 +187,51 @@ func (m *syncManager) handle(e syncEvent) {
 		m.onHeaders(e.p, e.headers)
 	case evBlock:
 		m.onBlock(e.p, e.block, e.size, e.at)
+	case evStatus:
+		e.reply <- m.status()
 	case evAnnounce:
 		tip, _ := m.s.cfg.Chain.Tip()
 		m.lastTip = tip
 		m.s.relayInv(InvBlock, tip, nil, m.announceForce.Swap(false))
+	}
+}
+
+// SyncStatus is a snapshot of the block download.
+type SyncStatus struct {
+	Syncing    bool   // downloading towards BestHeader
+	Height     uint64 // local tip height
+	BestHeader uint64 // best header height learned from peers
+	Queued     int    // blocks waiting to be requested
+	InFlight   int    // blocks requested and not yet delivered
+	Pending    int    // blocks received before their parent
+	HeaderPeer string // the header-sync peer, if any
+}
+
+func (m *syncManager) status() SyncStatus {
+	st := SyncStatus{Syncing: m.syncing, Height: m.tipHeight(), BestHeader: m.bestHeader,
+		Queued: len(m.want), InFlight: len(m.inflight), Pending: len(m.pending)}
+	if m.headerPeer != nil {
+		st.HeaderPeer = m.headerPeer.String()
+	}
+	return st
+}
+
+// SyncStatus reports the block download state (zero value if the server is not running).
+func (s *Server) SyncStatus() SyncStatus {
+	if !s.started.Load() {
+		return SyncStatus{}
+	}
+	reply := make(chan SyncStatus, 1)
+	select {
+	case s.sync.ev <- syncEvent{kind: evStatus, reply: reply}:
+	case <-s.ctx.Done():
+		return SyncStatus{}
+	}
+	select {
+	case st := <-reply:
+		return st
+	case <-s.ctx.Done():
+		return SyncStatus{}
 	}
 }
 
@@ -211,11 +258,63 @@ func (m *syncManager) requeue(h chain.Hash, r *request, avoid *peer) {
 	if sp := m.peers[r.p]; sp != nil {
 		sp.inflight--
 	}
-	// a block nobody delivers is forgotten after maxTries; a later inv or headers
-	// message brings it back
-	if r.height > 0 && r.tries+1 < maxTries {
+	// a block no peer is known to have is forgotten after maxTries (a later inv or
+	// headers message brings it back); one a peer has is retried
+	if r.height > 0 && (r.tries+1 < maxTries || m.someoneHas(r.height)) {
 		m.enqueue(wantItem{hash: h, height: r.height, avoid: avoid, tries: r.tries + 1})
 	}
+}
+
+// ordered records a request to sp in send order (compacted when it grows).
+func (m *syncManager) ordered(sp *syncPeer, h chain.Hash) {
+	if len(sp.order) >= 4*m.s.cfg.PerPeerInFlight {
+		kept := sp.order[:0]
+		for _, x := range sp.order {
+			if _, ok := m.inflight[x]; ok {
+				kept = append(kept, x)
+			}
+		}
+		clear(sp.order[len(kept):])
+		sp.order = kept
+	}
+	sp.order = append(sp.order, h)
+}
+
+// skipLost re-queues the blocks requested from p before h that are still missing.
+func (m *syncManager) skipLost(p *peer, sp *syncPeer, h chain.Hash) {
+	i := slices.Index(sp.order, h)
+	if i < 0 {
+		return
+	}
+	for _, x := range sp.order[:i] {
+		if r := m.inflight[x]; r != nil && r.p == p {
+			m.requeue(x, r, nil)
+		}
+	}
+	n := copy(sp.order, sp.order[i+1:])
+	clear(sp.order[n:])
+	sp.order = sp.order[:n]
+}
+
+// anotherHas reports whether a peer other than p is known to have blocks up to height
+// (a stalling peer is only dropped when someone else can take over).
+func (m *syncManager) anotherHas(p *peer, height uint64) bool {
+	for q, sp := range m.peers {
+		if q != p && sp.best >= height {
+			return true
+		}
+	}
+	return false
+}
+
+// someoneHas reports whether a connected peer is known to have blocks up to height.
+func (m *syncManager) someoneHas(height uint64) bool {
+	for _, sp := range m.peers {
+		if sp.best >= height {
+			return true
+		}
+	}
+	return false
 }
 
 func (m *syncManager) enqueue(w wantItem) {
@@ -272,10 +371,12 @@ func (m *syncManager) onInv(p *peer, hashes []chain.Hash) {
 			direct = append(direct, InvItem{Type: InvBlock, Hash: h})
 			m.inflight[h] = &request{p: p, at: m.s.cfg.Now()}
 			sp.inflight++
+			m.ordered(sp, h)
 		} else {
 			askHeaders = true
 		}
 	}
+	m.s.log.Debug("sync: inv", "peer", p, "blocks", len(hashes), "direct", len(direct), "ask_headers", askHeaders, "queued", len(m.want))
 	if len(direct) > 0 {
 		p.send(&MsgGetData{Items: direct})
 	}
@@ -342,6 +443,7 @@ func (m *syncManager) onHeaders(p *peer, hs []*chain.Header) {
 		}
 	}
 	last := hs[len(hs)-1].Hash()
+	m.s.log.Debug("sync: headers", "peer", p, "count", len(hs), "queued", len(m.want))
 	for _, h := range hs {
 		hash := h.Hash()
 		height, ok := c.Height(hash)
@@ -388,6 +490,7 @@ func (m *syncManager) onBlock(p *peer, b *chain.Block, size int, at time.Time) {
 			if r.p == p {
 				sp.stalls = 0
 				sp.lastRecv = m.s.cfg.Now()
+				m.skipLost(p, sp, h)
 			}
 		}
 	} else {
@@ -557,6 +660,7 @@ func (m *syncManager) fill() {
 		}
 		delete(m.queued, w.hash)
 		m.peers[p].inflight++
+		m.ordered(m.peers[p], w.hash)
 		capacity--
 		m.inflight[w.hash] = &request{p: p, at: now, height: w.height, tries: w.tries}
 		batches[p] = append(batches[p], InvItem{Type: InvBlock, Hash: w.hash})
@@ -565,6 +669,7 @@ func (m *syncManager) fill() {
 	clear(m.want[len(kept):])
 	m.want = kept
 	for p, items := range batches {
+		m.s.log.Debug("sync: getdata", "peer", p, "blocks", len(items), "from_height", m.inflight[items[0].Hash].height, "queued", len(m.want))
 		p.send(&MsgGetData{Items: items})
 	}
 }
@@ -573,20 +678,30 @@ func (m *syncManager) pickPeer(w wantItem) *peer {
 	var best *peer
 	bestLoad := m.s.cfg.PerPeerInFlight
 	known := false // some peer is known to have it (maybe busy)
+	avoidHas := false
 	for p, sp := range m.peers {
 		if sp.best < w.height {
 			continue
 		}
-		if p != w.avoid {
-			known = true
+		if p == w.avoid {
+			avoidHas = true
+			continue
 		}
-		if p == w.avoid || sp.inflight >= bestLoad {
+		known = true
+		if sp.inflight >= bestLoad {
 			continue
 		}
 		best, bestLoad = p, sp.inflight
 	}
 	if best != nil || known {
 		return best
+	}
+	if avoidHas {
+		// only the peer that stalled has it: ask it again rather than peers that do not
+		if sp := m.peers[w.avoid]; sp.inflight < m.s.cfg.PerPeerInFlight {
+			return w.avoid
+		}
+		return nil
 	}
 	// Heights are estimates (version, headers, invs): when no peer is known to have it, ask
 	// the least-loaded one; a notfound or a stall moves it on, and maxTries ends it.
@@ -643,9 +758,10 @@ func (m *syncManager) onTick() {
 		}
 	}
 	for p := range stalled {
+		m.s.log.Debug("sync: peer stalled", "peer", p, "stalls", m.peers[p].stalls+1)
 		sp := m.peers[p]
 		sp.stalls++
-		if sp.stalls >= stallsToDrop {
+		if sp.stalls >= stallsToDrop && m.anotherHas(p, sp.best) {
 			m.s.log.Info("dropping stalling peer", "peer", p)
 			p.close(errors.New("stalled block download"))
 		}
@@ -666,10 +782,10 @@ func (m *syncManager) onTick() {
 			m.removePending(h)
 		}
 	}
-	if now.Sub(m.lastRefresh) > tipRefresh {
+	if now.Sub(m.lastRefresh) > m.s.cfg.TipRefresh {
 		m.lastRefresh = now
 		tip, _ := m.s.cfg.Chain.Tip()
-		m.s.relayInv(InvBlock, tip, nil, m.announceForce.Swap(false))
+		m.s.relayInv(InvBlock, tip, nil, true) // forced: announcements may have been lost
 	}
 	m.progress(false)
 }
