@@ -76,9 +76,26 @@ func TestPoSPartitionStallsFinalityAndHeals(t *testing.T) {
 	before := nodes[0].Chain().Finality()
 	epochNow := func() uint64 { return nodes[0].pos.EpochOf(nodes[0].pos.SlotAt(time.Now())) }
 	// Votes gathered before the split may still justify (and so finalize) the epochs in
-	// flight; let two epochs pass, then finality must stand still.
+	// flight: votes of the split's epoch X count at the boundaries into X+1 and X+2. Wait
+	// until every node's tip is in epoch X+2 or later (the boundary is processed by the
+	// first block of the epoch each side gets, not when the wall clock reaches it), then
+	// finality must stand still.
 	settle := epochNow() + 2
-	waitFor(t, 60*time.Second, "the partition to settle", func() bool { return epochNow() >= settle })
+	tipEpoch := func(n *Node) uint64 {
+		h := n.Chain().TipHeader()
+		if h.Seal == nil {
+			return 0
+		}
+		return n.pos.EpochOf(h.Seal.Slot)
+	}
+	waitFor(t, 60*time.Second, "the partition to settle", func() bool {
+		for _, n := range nodes {
+			if tipEpoch(n) < settle {
+				return false
+			}
+		}
+		return true
+	})
 	stalled := make([]uint64, len(nodes))
 	for i, n := range nodes {
 		stalled[i] = n.Chain().Finality().Finalized.Epoch
