@@ -195,3 +195,69 @@ func TestChooseHeadStatelessLeafSameEpoch(t *testing.T) {
 		t.Fatalf("head %x (%v), want b3 (unknown checkpoints, all the weight)", h[:1], err)
 	}
 }
+
+// TestTranscriptUnknownLeafRevertedWhenItDisagrees: the other side of the rule above. A
+// heavier side branch whose checkpoints are unknown is connected to be judged; when its
+// real state turns out not to agree with the justified checkpoint, the same fork-choice
+// run moves back, and it is not tried again (its state is known now).
+func TestTranscriptUnknownLeafRevertedWhenItDisagrees(t *testing.T) {
+	n := newTestNet(t, noLeak(4))
+	E := n.p.PoS.EpochSlots
+	const k = 3
+	for n.slot < k*E+1 {
+		n.runSlot()
+	}
+	p0, _ := n.c.Tip() // early in epoch k: few of epoch k's votes are in yet
+	p0st := n.tipState()
+	for n.slot < (k+1)*E {
+		n.runSlot()
+	}
+	mainTip, _ := n.c.Tip()
+	if j := n.finality().Justified; j.Epoch != k {
+		t.Fatalf("precondition: main chain justified %d, want %d", j.Epoch, k)
+	}
+
+	// A on p0 in epoch k+1: it carries none of epoch k's later votes, so entering k+1 it
+	// cannot justify epoch k. Three validators that have not voted in epoch k+1 yet name it.
+	a := n.blockOn(p0, (k+1)*E+1, "a")
+	info, _ := n.tipState().EpochInfo(k + 1)
+	voted := 0
+	for i := 0; i < 4 && voted < 3; i++ {
+		n.e.fc.mu.Lock()
+		m := n.e.fc.latest[genesis.XOnly(n.keys[i])]
+		n.e.fc.mu.Unlock()
+		if m.epoch >= k+1 {
+			continue
+		}
+		slot, _ := info.VoteSlot(uint32(i), E)
+		v := n.signRaw(i, chain.Vote{Slot: slot, Head: a.Hash(), Source: p0st.CurJustified, Target: chain.Checkpoint{Epoch: k + 1, Root: p0}})
+		if err := n.e.OnVote(&v); err != nil {
+			t.Fatal(err)
+		}
+		voted++
+	}
+	if voted < 3 {
+		t.Fatalf("only %d validators free to vote in epoch %d", voted, k+1)
+	}
+	res, err := n.c.ProcessBlock(a, n.e.SlotStart((k+1)*E+2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tip, _ := n.c.Tip(); tip != mainTip {
+		t.Fatalf("tip %s, want the main tip back (A does not justify epoch %d)", tip, k)
+	}
+	if len(res.Disconnected) == 0 || res.Connected[0].Hash() != a.Hash() {
+		t.Fatalf("A was not connected to be judged (%d disconnected, %d connected)", len(res.Disconnected), len(res.Connected))
+	}
+	ast, ok := n.c.State(a.Hash())
+	if !ok || ast.(*State).CurJustified.Epoch >= k {
+		t.Fatalf("A's state known %v, want one that did not justify epoch %d", ok, k)
+	}
+	again, err := n.c.Reconsider(n.e.SlotStart((k+1)*E + 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(again.Connected)+len(again.Disconnected) != 0 {
+		t.Fatalf("fork choice tried A again: %d connected, %d disconnected", len(again.Connected), len(again.Disconnected))
+	}
+}
