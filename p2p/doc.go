@@ -82,9 +82,14 @@
 //     so blocks from several peers arrive in any order and still reach the chain parent
 //     first. A pending block whose parent header is known but not queued queues the parent.
 //  5. A request stalls when its peer has delivered nothing for Config.StallTimeout since
-//     the request was sent (a slow link that keeps delivering is not stalling); stalled and
-//     notfound requests are re-queued for another peer, and a peer that stalls on three
-//     consecutive checks is dropped (not banned).
+//     the request was sent (a slow link that keeps delivering is not stalling). Peers
+//     answer getdata in order over an ordered stream, so a delivered block also proves
+//     that the blocks requested from that peer before it and still missing were lost
+//     (link emulation): those are re-queued at once. Stalled, lost and notfound requests
+//     are re-queued for another peer that has the block (or the same one if it is the
+//     only one); a block no peer is known to have is forgotten after four failed
+//     requests. A peer that stalls on three consecutive checks is dropped (not banned)
+//     when another peer can take over.
 //  6. Outside a download, an inv for an unknown block is fetched directly (≤ 16 per
 //     message); a block whose parent header is unknown triggers getheaders from its sender
 //     (how forks and the two sides of a healed partition reconcile). During a download such
@@ -93,7 +98,8 @@
 //  7. A new tip is announced (inv) to the peers that do not know it once nothing is being
 //     downloaded; AnnounceTip does the same on request and never blocks.
 //  8. Progress is logged through slog every 2 s and reported to Config.OnSyncProgress
-//     (height, target, blocks/s, done) for a terminal progress bar.
+//     (height, target, blocks/s, done) for a terminal progress bar; SyncStatus reports
+//     the download state (queued, in flight, pending, header peer).
 //
 // # Misbehaviour scoring
 //
