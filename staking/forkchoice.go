@@ -69,22 +69,8 @@ func (fc *forkChoice) onVerifiedVote(v *chain.Vote) {
 // from any goroutine. Inclusion rules (slot, source, committee) are checked when a block
 // carries the vote, not here; an unknown head simply adds no weight until it is known.
 func (e *Engine) OnVote(v *chain.Vote) error {
-	e.fc.mu.Lock()
-	known := e.fc.keys[v.Validator]
-	e.fc.mu.Unlock()
-	if !known {
-		return chain.NewRuleError(chain.ErrBadVote, "unknown validator %x", v.Validator[:8])
-	}
-	if v.Target.Epoch != v.Slot/e.pos.EpochSlots {
-		return chain.NewRuleError(chain.ErrBadVote, "target epoch %d for slot %d", v.Target.Epoch, v.Slot)
-	}
-	// A vote far beyond any block seen would pin the validator's latest message (phase0
-	// on_attestation only takes current or previous epoch targets).
-	e.fc.mu.Lock()
-	horizon := e.fc.maxEpoch + 2
-	e.fc.mu.Unlock()
-	if v.Target.Epoch > horizon {
-		return chain.NewRuleError(chain.ErrBadVote, "target epoch %d beyond %d", v.Target.Epoch, horizon)
+	if err := e.admissible(v); err != nil {
+		return err
 	}
 	h := v.Hash()
 	if !e.sigs.has(h) {
@@ -97,18 +83,60 @@ func (e *Engine) OnVote(v *chain.Vote) error {
 	return nil
 }
 
+// admissible applies OnVote's checks but the signature.
+func (e *Engine) admissible(v *chain.Vote) error {
+	e.fc.mu.Lock()
+	known := e.fc.keys[v.Validator]
+	// A vote far beyond any block seen would pin the validator's latest message (phase0
+	// on_attestation only takes current or previous epoch targets).
+	horizon := e.fc.maxEpoch + 2
+	e.fc.mu.Unlock()
+	if !known {
+		return chain.NewRuleError(chain.ErrBadVote, "unknown validator %x", v.Validator[:8])
+	}
+	if v.Target.Epoch != v.Slot/e.pos.EpochSlots {
+		return chain.NewRuleError(chain.ErrBadVote, "target epoch %d for slot %d", v.Target.Epoch, v.Slot)
+	}
+	if v.Target.Epoch > horizon {
+		return chain.NewRuleError(chain.ErrBadVote, "target epoch %d beyond %d", v.Target.Epoch, horizon)
+	}
+	return nil
+}
+
 // ObserveBlock implements chain.BlockObserver: the votes a stored block carries join the
 // fork-choice store whether or not the block is connected (phase0 on_block calls
 // on_attestation for each of the block's attestations, on every branch). Each vote passes
-// OnVote's checks (known validator, target epoch, horizon, signature); a vote that fails
-// them simply adds no weight here, and the block itself is judged when it is connected.
+// OnVote's checks (known validator, target epoch, horizon, signature); one that fails them
+// simply adds no weight here, and the block itself is judged when it is connected.
 // Without this, the votes that only a side branch carries (those of the other side of a
 // healed partition) would never weigh for it, and the branch would never be connected.
+// Signatures are verified in parallel through the cache (Apply then finds them there).
 func (e *Engine) ObserveBlock(r chain.HeaderReader, b *chain.Block) {
+	votes := b.Votes
 	for i := range b.Votes {
-		if err := e.OnVote(&b.Votes[i]); err != nil {
-			e.log.Debug("vote of a stored block not counted", "block", b.Hash(), "vote", i, "err", err)
+		if e.admissible(&b.Votes[i]) != nil {
+			votes = nil // rare: copy the admissible ones
+			for j := range b.Votes {
+				if e.admissible(&b.Votes[j]) == nil {
+					votes = append(votes, b.Votes[j])
+				}
+			}
+			break
 		}
+	}
+	if len(votes) == 0 {
+		return
+	}
+	if e.VerifyVotes(votes) >= 0 {
+		// A bad signature (the block will fail at connect): count only the good ones.
+		e.log.Debug("stored block carries a badly signed vote", "block", b.Hash())
+		for i := range votes {
+			_ = e.OnVote(&votes[i])
+		}
+		return
+	}
+	for i := range votes {
+		e.fc.onVerifiedVote(&votes[i])
 	}
 }
 

@@ -261,3 +261,37 @@ func TestTranscriptUnknownLeafRevertedWhenItDisagrees(t *testing.T) {
 		t.Fatalf("fork choice tried A again: %d connected, %d disconnected", len(again.Connected), len(again.Disconnected))
 	}
 }
+
+// TestObserveBlockCountsOnlyGoodVotes: a stored block's votes reach the store through the
+// same checks as gossip; a badly signed or unknown validator's vote adds nothing, and the
+// good ones still count.
+func TestObserveBlockCountsOnlyGoodVotes(t *testing.T) {
+	n := newTestNet(t, noLeak(4))
+	E := n.p.PoS.EpochSlots
+	head := fcHash(0x0b)
+	mk := func(i int) chain.Vote {
+		return n.signRaw(i, chain.Vote{Slot: E - 1, Head: head, Target: chain.Checkpoint{Epoch: 0}})
+	}
+	good, bad, far := mk(0), mk(1), mk(2)
+	bad.Sig[5] ^= 1
+	far.Slot, far.Target.Epoch = 10*E, 10 // beyond the horizon (no block applied yet)
+	far = n.signRaw(2, far)
+	unknown := n.signRaw(3, chain.Vote{Slot: E - 1, Head: head})
+	unknown.Validator[0] ^= 1
+	for _, votes := range [][]chain.Vote{{good, bad, far, unknown}, {bad}, {good}} {
+		n.e.ObserveBlock(n.c, &chain.Block{Votes: votes})
+	}
+	n.e.fc.mu.Lock()
+	defer n.e.fc.mu.Unlock()
+	if m, ok := n.e.fc.latest[good.Validator]; !ok || m.root != head {
+		t.Fatal("the good vote was not counted")
+	}
+	for _, v := range []chain.Vote{bad, far} {
+		if m, ok := n.e.fc.latest[v.Validator]; ok && m.root == head {
+			t.Fatalf("vote of %x counted", v.Validator[:4])
+		}
+	}
+	if _, ok := n.e.fc.latest[unknown.Validator]; ok {
+		t.Fatal("unknown validator counted")
+	}
+}
