@@ -153,6 +153,9 @@ func BenchmarkRelay1MB(b *testing.B) {
 		if _, err := fa.ProcessBlock(blk, time.Now()); err != nil {
 			b.Fatal(err)
 		}
+		if _, err := fa.BlockBytes(blk.Hash()); err != nil { // stored encoding, as a real store has
+			b.Fatal(err)
+		}
 		return blk
 	}
 	size := mk(0).SerializeSize()

@@ -13,7 +13,8 @@ import (
 type fakeChain struct {
 	mu      sync.Mutex
 	genesis chain.Hash
-	blocks  map[chain.Hash][]byte
+	blocks  map[chain.Hash]*chain.Block
+	raw     map[chain.Hash][]byte // encodings, made on first BlockBytes
 	headers map[chain.Hash]*chain.Header
 	height  map[chain.Hash]uint64
 	main    []chain.Hash
@@ -29,13 +30,14 @@ func newFakeChain(genesisTime uint32) *fakeChain {
 	cb := chain.NewCoinbase(0, []byte("fake"), []chain.TxOut{{Value: 1, Lock: chain.PayTo([32]byte{1})}})
 	g := &chain.Block{Header: chain.Header{Version: 1, Time: genesisTime}, Txs: []*chain.Tx{cb}}
 	c := &fakeChain{
-		blocks:  make(map[chain.Hash][]byte),
+		blocks:  make(map[chain.Hash]*chain.Block),
+		raw:     make(map[chain.Hash][]byte),
 		headers: make(map[chain.Hash]*chain.Header),
 		height:  make(map[chain.Hash]uint64),
 	}
 	h := g.Hash()
 	c.genesis, c.tip = h, h
-	c.blocks[h] = g.Bytes()
+	c.blocks[h] = g
 	c.headers[h] = &g.Header
 	c.height[h] = 0
 	c.main = []chain.Hash{h}
@@ -67,11 +69,16 @@ func (c *fakeChain) HaveBlock(h chain.Hash) bool {
 func (c *fakeChain) BlockBytes(h chain.Hash) ([]byte, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if raw, ok := c.raw[h]; ok {
+		return raw, nil
+	}
 	b, ok := c.blocks[h]
 	if !ok {
 		return nil, chain.ErrNotFound
 	}
-	return b, nil
+	raw := b.Bytes()
+	c.raw[h] = raw
+	return raw, nil
 }
 
 func (c *fakeChain) Locator() []chain.Hash {
@@ -139,7 +146,7 @@ func (c *fakeChain) ProcessBlock(b *chain.Block, now time.Time) (*ChainResult, e
 	if _, have := c.blocks[b.Header.Prev]; !ok || !have {
 		return nil, chain.NewRuleError(chain.ErrOrphan, "unknown parent")
 	}
-	c.blocks[h] = b.Bytes()
+	c.blocks[h] = b
 	c.headers[h] = &b.Header
 	c.height[h] = ph + 1
 	res := &ChainResult{Hash: h, Height: ph + 1, Status: chain.StatusSideChain, OldTip: c.tip}
