@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"chainlab/chain"
 )
@@ -34,5 +35,35 @@ func TestRuleScoreTable(t *testing.T) {
 		if got := ruleScore(c.err, false); got != c.loose {
 			t.Errorf("%v loose: %d, want %d", c.err, got, c.loose)
 		}
+	}
+}
+
+func TestBanListBounded(t *testing.T) {
+	s, err := New(Config{Chain: newFakeChain(1000), GenesisHash: newFakeChain(1000).GenesisHash(), NodeID: NodeID{1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Unix(1_000_000, 0)
+	for i := 0; i < maxBans; i++ {
+		id := NodeID{byte(i), byte(i >> 8), 0x77}
+		until := now.Add(time.Duration(i+1) * time.Second)
+		if i%2 == 0 {
+			until = now.Add(-time.Second) // expired
+		}
+		s.bans[id] = until
+	}
+	s.pruneBansLocked(now)
+	if len(s.bans) != maxBans/2 {
+		t.Fatalf("%d bans after pruning the expired half", len(s.bans))
+	}
+	for i := 0; len(s.bans) < maxBans; i++ {
+		s.bans[NodeID{byte(i), byte(i >> 8), 0x78}] = now.Add(time.Hour)
+	}
+	s.pruneBansLocked(now)
+	if len(s.bans) >= maxBans {
+		t.Fatalf("ban list not bounded: %d", len(s.bans))
+	}
+	if _, ok := s.bans[NodeID{1, 0, 0x77}]; ok {
+		t.Fatal("the ban ending first survived")
 	}
 }

@@ -370,8 +370,12 @@ func (s *Server) peerList() []*peer {
 // ---- bans ----
 
 func (s *Server) ban(p *peer, reason string) {
-	until := s.cfg.Now().Add(s.cfg.BanDuration)
+	now := s.cfg.Now()
+	until := now.Add(s.cfg.BanDuration)
 	s.mu.Lock()
+	if len(s.bans) >= maxBans || len(s.banAddrs) >= maxBans {
+		s.pruneBansLocked(now)
+	}
 	s.bans[p.id] = until
 	if !p.inbound {
 		s.banAddrs[p.addr] = until
@@ -386,6 +390,43 @@ func (s *Server) ban(p *peer, reason string) {
 		p.send(&MsgReject{Code: "banned", Reason: truncate(reason, MaxRejectReason)})
 	}
 	p.close(fmt.Errorf("%w: %s", ErrBanned, reason))
+}
+
+// maxBans bounds each ban list (node ids are free to make).
+const maxBans = 10_000
+
+// pruneBansLocked drops expired bans and, if a list is still full, the bans ending first.
+func (s *Server) pruneBansLocked(now time.Time) {
+	for id, until := range s.bans {
+		if now.After(until) {
+			delete(s.bans, id)
+		}
+	}
+	for a, until := range s.banAddrs {
+		if now.After(until) {
+			delete(s.banAddrs, a)
+		}
+	}
+	for len(s.bans) >= maxBans {
+		var first NodeID
+		var at time.Time
+		for id, until := range s.bans {
+			if at.IsZero() || until.Before(at) {
+				first, at = id, until
+			}
+		}
+		delete(s.bans, first)
+	}
+	for len(s.banAddrs) >= maxBans {
+		var first string
+		var at time.Time
+		for a, until := range s.banAddrs {
+			if at.IsZero() || until.Before(at) {
+				first, at = a, until
+			}
+		}
+		delete(s.banAddrs, first)
+	}
 }
 
 func (s *Server) isBannedLocked(id NodeID, now time.Time) bool {
