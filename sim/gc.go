@@ -11,8 +11,8 @@ import (
 // Go's default pacing (collect when the heap has grown by GOGC % of the live heap) would
 // let gigabytes of real garbage pile up before collecting at a thousand nodes. The pacer
 // measures the live heap right after setup (mostly those reservations) as a baseline and
-// collects whenever the bytes allocated since the last collection exceed half the live
-// heap above that baseline (at least 256 MiB): GOGC=50 on the heap that is really used.
+// collects whenever the bytes allocated since the last collection exceed a quarter of the
+// live heap above that baseline (at least 256 MiB): GOGC=25 on the heap really used.
 // Collection work then stays proportional to allocation, and RSS near the live data.
 type gcPacer struct {
 	off          bool
@@ -42,8 +42,8 @@ func (p *gcPacer) collect() {
 	p.allocsAtLast = p.samples[0].Value.Uint64()
 	live := p.samples[1].Value.Uint64()
 	p.budget = 256 << 20
-	if live > p.base && (live-p.base)/2 > p.budget {
-		p.budget = (live - p.base) / 2
+	if live > p.base && (live-p.base)/4 > p.budget {
+		p.budget = (live - p.base) / 4
 	}
 }
 

@@ -24,12 +24,12 @@ func (r *Report) Markdown() string {
 	b.WriteString("### Selfish mining: relative revenue vs α (Eyal & Sirer 2014, eq. 8)\n\n")
 	b.WriteString("| γ | α | Eyal & Sirer | simulated (mean of runs, t CI) | runs × blocks | within CI |\n|---|---|---|---|---|---|\n")
 	for _, s := range r.Selfish {
-		fmt.Fprintf(&b, "| %.1f | %.2f | %.4f | %s | %d × %d | %s |\n", s.Gamma, s.Alpha, s.Theory, est(s.Sim.Value, s.Sim.Lo, s.Sim.Hi), s.Runs, s.Blocks, yes(s.Theory >= s.Sim.Lo && s.Theory <= s.Sim.Hi))
+		fmt.Fprintf(&b, "| %.1f | %.2f | %.4f | %s | %d × %d | %s |\n", s.Gamma, s.Alpha, s.Theory, est(s.Sim.Value, s.Sim.Lo, s.Sim.Hi), s.Runs, s.Blocks, yes(s.Theory >= s.Sim.Lo-1e-9 && s.Theory <= s.Sim.Hi+1e-9))
 	}
 	b.WriteString("\n### Double spend: attacker catch-up probability vs confirmations z\n\n")
 	b.WriteString("| q | z | Nakamoto §11 | exact (Grunspan & Pérez-Marco) | simulated (Wilson CI) | trials | exact within CI |\n|---|---|---|---|---|---|---|\n")
 	for _, c := range r.CatchUp {
-		fmt.Fprintf(&b, "| %.1f | %d | %.4f | %.4f | %s | %d | %s |\n", c.Q, c.Z, c.Nakamoto, c.Exact, est(c.Sim.Value, c.Sim.Lo, c.Sim.Hi), c.Sim.N, yes(c.Exact >= c.Sim.Lo && c.Exact <= c.Sim.Hi))
+		fmt.Fprintf(&b, "| %.1f | %d | %.4f | %.4f | %s | %d | %s |\n", c.Q, c.Z, c.Nakamoto, c.Exact, est(c.Sim.Value, c.Sim.Lo, c.Sim.Hi), c.Sim.N, yes(c.Exact >= c.Sim.Lo-1e-9 && c.Exact <= c.Sim.Hi+1e-9))
 	}
 	b.WriteString("\n### Stale rate vs propagation delay / block interval\n\n")
 	b.WriteString("| Gervais mode | interval (s) | median delay (s) | d/T | Gervais et al. | 1 − e^(−d/T) | simulated (Wilson CI) |\n|---|---|---|---|---|---|---|\n")
