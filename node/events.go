@@ -59,9 +59,6 @@ func (n *Node) afterResult(res *chain.Result, b *chain.Block, local bool) {
 		n.rpc.PublishFinality(n.lastFinal, cur)
 		n.lastFinal = cur
 	}
-	if n.votes != nil {
-		n.votes.blocksConnected(res.Connected)
-	}
 	if n.producer != nil {
 		n.producer.headChanged()
 	}

@@ -84,14 +84,9 @@ func TestPartitionAndHealPoW(t *testing.T) {
 	gen(0, 2)
 	waitFor(t, 20*time.Second, "initial sync", func() bool { return sameTip(nodes) })
 
-	id3 := nodes[3].P2P().NodeID().Hex()
-	id2 := nodes[2].P2P().NodeID().Hex()
-	if err := (&netControl{n: nodes[2]}).SetPartition([]string{id3}); err != nil {
-		t.Fatal(err)
-	}
-	if err := (&netControl{n: nodes[3]}).SetPartition([]string{id2}); err != nil {
-		t.Fatal(err)
-	}
+	// Cut every pair across the split: address gossip may have connected nodes beyond
+	// the line, so cutting only the 2-3 link would not split the network.
+	partition(t, nodes[:3], nodes[3:])
 	gen(0, 6) // majority side: heavier
 	gen(4, 3) // minority side
 	waitFor(t, 20*time.Second, "each side to converge", func() bool {
@@ -101,12 +96,7 @@ func TestPartitionAndHealPoW(t *testing.T) {
 		t.Fatal("partition did not split the network")
 	}
 	heavy, _ := nodes[0].Chain().Tip()
-	if err := (&netControl{n: nodes[2]}).SetPartition(nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := (&netControl{n: nodes[3]}).SetPartition(nil); err != nil {
-		t.Fatal(err)
-	}
+	heal(t, nodes)
 	gen(0, 1) // a new block announces the heavier branch across the healed link
 	waitFor(t, 30*time.Second, "the heal to converge on the heavier branch", func() bool { return sameTip(nodes) })
 	tip, _ := nodes[4].Chain().Tip()

@@ -102,12 +102,3 @@ func (p *votePool) GetEvidence(h chain.Hash) (*chain.Evidence, bool) {
 	e, ok := p.evidence[h]
 	return e, ok
 }
-
-// blocksConnected feeds the votes carried by connected blocks to the fork choice.
-func (p *votePool) blocksConnected(bs []*chain.Block) {
-	for _, b := range bs {
-		for i := range b.Votes {
-			_ = p.n.pos.OnVote(&b.Votes[i])
-		}
-	}
-}
