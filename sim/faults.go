@@ -117,18 +117,47 @@ func (w *world) applyFault(i int, f lab.FaultSpec, undoOf int) {
 			}
 		}
 	}
+	// An undo closes the open faults it ends (as the lab records them).
+	switch f.Action {
+	case lab.FaultHeal:
+		w.closeOpen(func(o lab.FaultEvent) bool { return o.Action == lab.FaultPartition || o.Action == lab.FaultDisconnect })
+	case lab.FaultReconnect:
+		w.closeOpen(func(o lab.FaultEvent) bool { return o.Action == lab.FaultDisconnect })
+	case lab.FaultResume:
+		w.closeOpen(func(o lab.FaultEvent) bool { return o.Action == lab.FaultPause && overlaps(o.Nodes, nodes) })
+	case lab.FaultRestart:
+		w.closeOpen(func(o lab.FaultEvent) bool {
+			return (o.Action == lab.FaultKill || o.Action == lab.FaultStop) && overlaps(o.Nodes, nodes)
+		})
+	}
 	if undoOf < 0 {
-		idx := len(w.tr.Faults)
 		w.tr.Faults = append(w.tr.Faults, ev)
 		if f.For.Duration > 0 {
 			if inv, ok := inverse(f); ok {
-				w.s.after(int64(f.For.Duration), func() {
-					w.tr.Faults[idx].End = w.secs()
-					w.applyFault(i, inv, idx)
-				})
+				w.s.after(int64(f.For.Duration), func() { w.applyFault(i, inv, i) })
 			}
 		}
 	}
+}
+
+// closeOpen sets End on recorded faults that match and are still open.
+func (w *world) closeOpen(match func(lab.FaultEvent) bool) {
+	for k := range w.tr.Faults {
+		if f := w.tr.Faults[k]; f.End < 0 && match(f) {
+			w.tr.Faults[k].End = w.secs()
+		}
+	}
+}
+
+func overlaps(a, b []int) bool {
+	for _, x := range a {
+		for _, y := range b {
+			if x == y {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func inverse(f lab.FaultSpec) (lab.FaultSpec, bool) {
