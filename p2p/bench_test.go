@@ -30,7 +30,8 @@ func BenchmarkSync(b *testing.B) {
 	tn.converged(2 * time.Minute)
 	src := tn.nodes[0].c
 
-	// local connect rate of the same blocks
+	// the same blocks connected locally (decode + ProcessBlock), measured in every iteration
+	// next to the network sync so both see the same machine load
 	var raw [][]byte
 	for h := uint64(1); h <= uint64(n); h++ {
 		hash, _ := src.(*realChain).HashAt(h)
@@ -40,23 +41,22 @@ func BenchmarkSync(b *testing.B) {
 		}
 		raw = append(raw, bb)
 	}
-	local := realMaker(b)
-	t0 := time.Now()
-	for _, bb := range raw {
-		blk, err := chain.DecodeBlock(bb)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := local.ProcessBlock(blk, time.Now()); err != nil {
-			b.Fatal(err)
-		}
-	}
-	localRate := float64(n) / time.Since(t0).Seconds()
-
+	var localTotal, total time.Duration
 	b.ResetTimer()
-	var total time.Duration
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
+		local := realMaker(b)
+		t0 := time.Now()
+		for _, bb := range raw {
+			blk, err := chain.DecodeBlock(bb)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := local.ProcessBlock(blk, time.Now()); err != nil {
+				b.Fatal(err)
+			}
+		}
+		localTotal += time.Since(t0)
 		fresh := startNode(b, realMaker(b))
 		b.StartTimer()
 		start := time.Now()
@@ -69,6 +69,7 @@ func BenchmarkSync(b *testing.B) {
 		fresh.s.Stop()
 		b.StartTimer()
 	}
+	localRate := float64(n*b.N) / localTotal.Seconds()
 	netRate := float64(n*b.N) / total.Seconds()
 	b.ReportMetric(netRate, "blocks/s")
 	b.ReportMetric(localRate, "local-blocks/s")
@@ -82,6 +83,7 @@ func BenchmarkPropagationRing8(b *testing.B) {
 	seen := make(map[chain.Hash]int)
 	done := make(chan chain.Hash, 16)
 	tn := newTestNet(b, realMaker, 8, func(c *Config) {
+		c.TargetOutbound = 1 // keep the ring: no extra links from address gossip
 		c.OnBlock = func(ev BlockEvent) {
 			if ev.Err != nil {
 				return
@@ -100,7 +102,7 @@ func BenchmarkPropagationRing8(b *testing.B) {
 	}
 	waitFor(b, 10*time.Second, "ring", func() bool {
 		for _, n := range tn.nodes {
-			if len(n.s.Peers()) != 2 {
+			if len(n.s.Peers()) < 2 {
 				return false
 			}
 		}
