@@ -7,10 +7,10 @@ package chainlab
 import (
 	_ "github.com/BurntSushi/toml"
 	_ "github.com/gorilla/websocket"
-	_ "golang.org/x/crypto/scrypt"
+	_ "github.com/syndtr/goleveldb/leveldb"
 	_ "golang.org/x/crypto/chacha20poly1305"
+	_ "golang.org/x/crypto/scrypt"
+	_ "golang.org/x/sync/errgroup"
 	_ "golang.org/x/term"
 	_ "gonum.org/v1/plot"
-	_ "github.com/syndtr/goleveldb/leveldb"
-	_ "golang.org/x/sync/errgroup"
 )

@@ -32,21 +32,21 @@ const (
 
 // Params is a validated genesis specification. Treat it as read-only after Parse.
 type Params struct {
-	Network          string        `json:"network"`
-	AddressPrefix    string        `json:"address_prefix"`
-	Magic            uint32        `json:"magic"`
-	Time             int64         `json:"time"` // unix seconds; genesis block timestamp and slot 0 for PoS
-	Consensus        string        `json:"consensus"`
-	PoW              *PoWParams    `json:"pow,omitempty"`
-	PoS              *PoSParams    `json:"pos,omitempty"`
-	Subsidy          uint64        `json:"subsidy"`           // base units per block before halvings
-	HalvingInterval  uint64        `json:"halving_interval"`  // blocks; 0 = never halve
-	CoinbaseMaturity uint64        `json:"coinbase_maturity"` // blocks
-	FinalityDepth    uint64        `json:"finality_depth"`    // PoW k-deep finality (default 6)
-	MaxBlockSize     uint32        `json:"max_block_size"`    // bytes of the encoded block
-	MaxFutureDrift   int64         `json:"max_future_drift"`  // seconds a header time may lead `now`
-	Allocations      []Allocation  `json:"allocations"`
-	Extra            string        `json:"extra,omitempty"` // free text put in the genesis coinbase
+	Network          string       `json:"network"`
+	AddressPrefix    string       `json:"address_prefix"`
+	Magic            uint32       `json:"magic"`
+	Time             int64        `json:"time"` // unix seconds; genesis block timestamp and slot 0 for PoS
+	Consensus        string       `json:"consensus"`
+	PoW              *PoWParams   `json:"pow,omitempty"`
+	PoS              *PoSParams   `json:"pos,omitempty"`
+	Subsidy          uint64       `json:"subsidy"`           // base units per block before halvings
+	HalvingInterval  uint64       `json:"halving_interval"`  // blocks; 0 = never halve
+	CoinbaseMaturity uint64       `json:"coinbase_maturity"` // blocks
+	FinalityDepth    uint64       `json:"finality_depth"`    // PoW k-deep finality (default 6)
+	MaxBlockSize     uint32       `json:"max_block_size"`    // bytes of the encoded block
+	MaxFutureDrift   int64        `json:"max_future_drift"`  // seconds a header time may lead `now`
+	Allocations      []Allocation `json:"allocations"`
+	Extra            string       `json:"extra,omitempty"` // free text put in the genesis coinbase
 }
 
 // Allocation credits Amount base units to Address in the genesis block.
@@ -81,7 +81,7 @@ type PoSParams struct {
 	SlashPenaltyPercent uint64      `json:"slash_penalty_percent"`
 	WhistleblowerPct    uint64      `json:"whistleblower_percent"` // of the burned amount
 	InactivityLeak      bool        `json:"inactivity_leak"`
-	InactivityThreshold uint64      `json:"inactivity_threshold"` // epochs without finality before the leak
+	InactivityThreshold uint64      `json:"inactivity_threshold"`  // epochs without finality before the leak
 	InactivityPenaltyBP uint64      `json:"inactivity_penalty_bp"` // basis points of stake per epoch
 }
 
@@ -93,7 +93,9 @@ type Validator struct {
 }
 
 // SlotDuration is the PoS slot length.
-func (p *PoSParams) SlotDuration() time.Duration { return time.Duration(p.SlotMillis) * time.Millisecond }
+func (p *PoSParams) SlotDuration() time.Duration {
+	return time.Duration(p.SlotMillis) * time.Millisecond
+}
 
 // GenesisTime returns the genesis time.
 func (p *Params) GenesisTime() time.Time { return time.Unix(p.Time, 0) }

@@ -1,5 +1,3 @@
-// Command chainlab is the one binary of the chainlab testbed: node, wallet, local networks,
-// experiments, simulation, genesis tools and the PoW-vs-PoS comparison.
 package main
 
 import (
