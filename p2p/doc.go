@@ -147,6 +147,13 @@
 // comes from a PCG source seeded by Config.Seed. With zero parameters a peer has no link
 // state at all: no timer, no random draw, no goroutine.
 //
+// # Observability
+//
+// Peers() (id, addresses, direction, RTT, bytes and messages each way, ban score, best
+// height, link emulation), Stats(), SyncStatus(), FirstSeen(hash) (which peer delivered a
+// block first and when, for getblockstats-style propagation data) and Config.OnBlock (every
+// block received from a peer, with its receive time, size and the chain's result).
+//
 // # Errors
 //
 // Handshake errors are the sentinels above; decoding errors wrap ErrMalformedMessage,
