@@ -68,7 +68,8 @@ type peer struct {
 	bytesRecv  atomic.Uint64
 	msgsSent   atomic.Uint64
 	msgsRecv   atomic.Uint64
-	readBuf    []byte // owned by the reader goroutine
+	readBuf    []byte     // owned by the reader goroutine
+	batch      *batchConn // nil when the connection did not come through our listener/dialer
 }
 
 func newPeer(s *Server, ws *websocket.Conn, addr string, inbound bool) *peer {
@@ -82,6 +83,7 @@ func newPeer(s *Server, ws *websocket.Conn, addr string, inbound bool) *peer {
 		wake:    make(chan struct{}, 1),
 	}
 	p.drained = sync.NewCond(&p.mu)
+	p.batch, _ = ws.UnderlyingConn().(*batchConn)
 	p.known.init(knownInvCap)
 	p.requested.init(requestedTxsCap)
 	ws.SetReadLimit(int64(s.limits.maxFrame()))
@@ -257,6 +259,9 @@ func (p *peer) isClosed() bool {
 // time (one reused timer); without it frames go out immediately.
 func (p *peer) writeLoop() {
 	defer close(p.done)
+	if p.batch != nil {
+		_ = p.batch.setBatching(true)
+	}
 	var timer *time.Timer
 	var batch []outMsg
 	for {
@@ -267,6 +272,10 @@ func (p *peer) writeLoop() {
 			om := &batch[i]
 			if !om.at.IsZero() {
 				if d := om.at.Sub(time.Now()); d > 0 {
+					if err := p.flush(); err != nil {
+						p.close(fmt.Errorf("write: %w", err))
+						return
+					}
 					if timer == nil {
 						timer = time.NewTimer(d)
 					} else {
@@ -289,12 +298,26 @@ func (p *peer) writeLoop() {
 			p.mu.Unlock()
 			om.body = nil
 		}
+		if err := p.flush(); err != nil {
+			p.close(fmt.Errorf("write: %w", err))
+			return
+		}
 		select {
 		case <-p.wake:
 		case <-p.quit:
 			return
 		}
 	}
+}
+
+// flush sends what the batching connection holds (the queue is drained or a link wait
+// begins).
+func (p *peer) flush() error {
+	if p.batch == nil {
+		return nil
+	}
+	_ = p.batch.SetWriteDeadline(time.Now().Add(writeTimeout))
+	return p.batch.Flush()
 }
 
 func (p *peer) writeFrame(t MsgType, body []byte) error {

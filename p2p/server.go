@@ -95,6 +95,13 @@ func New(cfg Config) (*Server, error) {
 		CheckOrigin:     func(*http.Request) bool { return true }, // peers are not browsers
 	}
 	s.dialer = &websocket.Dialer{
+		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return &batchConn{Conn: c}, nil
+		},
 		HandshakeTimeout: cfg.HandshakeTimeout,
 		ReadBufferSize:   64 << 10,
 		WriteBufferSize:  64 << 10,
@@ -134,7 +141,7 @@ func (s *Server) Start(ctx context.Context) error {
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			_ = s.httpSrv.Serve(ln)
+			_ = s.httpSrv.Serve(batchListener{ln})
 		}()
 		if s.cfg.AdvertiseAddr == "" {
 			s.cfg.AdvertiseAddr = advertiseFor(ln.Addr())
