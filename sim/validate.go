@@ -286,7 +286,7 @@ func validateStale(o *ValidateOptions) ([]StaleRow, error) {
 	}
 	blocks := 1500
 	var out []StaleRow
-	for _, g := range rows {
+	for ri, g := range rows {
 		if g.mode != "Standard" && g.mode != "Relay Network" {
 			continue
 		}
@@ -308,7 +308,7 @@ func validateStale(o *ValidateOptions) ([]StaleRow, error) {
 		if err != nil {
 			return nil, err
 		}
-		res, err := Run(m, 1, Options{Lean: true})
+		res, err := Run(m, uint64(ri+1), Options{Lean: true}) // one seed per row: independent samples
 		if err != nil {
 			return nil, err
 		}
