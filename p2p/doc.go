@@ -15,7 +15,9 @@
 // largest body any type allows, so a frame whose header announces more (a 100 MB frame) is
 // refused before its body is read. After the type byte the body is read through a reader
 // that stops one byte past that type's own limit, into a per-peer buffer that is reused
-// between frames (buffers over 2 MB are dropped after use). Decoding is strict: trailing
+// between frames (buffers over 2 MB are dropped after use). On connections made through
+// Start's listener or the dialer, a writer's burst of frames leaves in one write system call
+// (buffered up to 64 KiB, flushed when the peer's queue drains). Decoding is strict: trailing
 // bytes, non-minimal varints, counts over a limit or beyond the bytes present, unknown
 // inventory types and invalid UTF-8 are errors, and nothing is allocated for a lying count.
 //
