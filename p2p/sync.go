@@ -15,6 +15,7 @@ const (
 	maxDirectGetData = 16      // unknown block invs fetched directly per message
 	stallsToDrop     = 3       // consecutive stalls before a peer is disconnected
 	maxTries         = 4       // failed requests before a queued block is forgotten
+	headerChunk      = 250     // headers validated before their bodies are requested
 	progressEvery    = 2 * time.Second
 )
 
@@ -431,33 +432,29 @@ func (m *syncManager) onHeaders(p *peer, hs []*chain.Header) {
 		m.requestHeaders(p, nil)
 		return
 	}
-	if err := c.ProcessHeaders(hs, m.s.cfg.Now()); err != nil {
-		if pts := ruleScore(err, true); pts > 0 {
-			p.misbehave(pts, "invalid header: "+err.Error())
-			return
-		}
-		var re *chain.RuleError
-		if !errors.As(err, &re) {
-			m.s.log.Error("process headers", "err", err)
-			return
-		}
-	}
 	last := hs[len(hs)-1].Hash()
 	m.s.log.Debug("sync: headers", "peer", p, "count", len(hs), "queued", len(m.want))
-	for _, h := range hs {
-		hash := h.Hash()
-		height, ok := c.Height(hash)
-		if !ok {
-			break // the chain refused it (and the rest)
+	// Validate in chunks and start downloading each chunk's blocks before validating the
+	// next, so bodies flow while the rest of a 2,000-header batch is checked.
+	for from := 0; from < len(hs); from += headerChunk {
+		chunk := hs[from:min(from+headerChunk, len(hs))]
+		err := c.ProcessHeaders(chunk, m.s.cfg.Now())
+		accepted := m.queueHeaders(p, sp, chunk, last)
+		if err != nil {
+			if pts := ruleScore(err, true); pts > 0 {
+				p.misbehave(pts, "invalid header: "+err.Error())
+				return
+			}
+			var re *chain.RuleError
+			if !errors.As(err, &re) {
+				m.s.log.Error("process headers", "err", err)
+				return
+			}
 		}
-		if !c.HaveBlock(hash) && !m.busy(hash) {
-			m.enqueue(wantItem{hash: hash, height: height})
+		if !accepted {
+			break
 		}
-		if hash == last {
-			sp.best = max(sp.best, height)
-			p.bestHeight.Store(max(p.bestHeight.Load(), height))
-			m.bestHeader = max(m.bestHeader, height)
-		}
+		m.fill()
 	}
 	if len(hs) == MaxHeadersPerMsg && m.headerPeer == nil {
 		if len(m.want) < maxWant {
@@ -471,6 +468,27 @@ func (m *syncManager) onHeaders(p *peer, hs []*chain.Header) {
 		m.progStart, m.progStartH = m.s.cfg.Now(), m.tipHeight()
 		m.s.log.Info("sync started", "from", m.progStartH, "to", m.bestHeader, "peer", p)
 	}
+}
+
+// queueHeaders queues the missing bodies of indexed headers; false if the chain refused one.
+func (m *syncManager) queueHeaders(p *peer, sp *syncPeer, hs []*chain.Header, last chain.Hash) bool {
+	c := m.s.cfg.Chain
+	for _, h := range hs {
+		hash := h.Hash()
+		height, ok := c.Height(hash)
+		if !ok {
+			return false // the chain refused it (and the rest)
+		}
+		if !c.HaveBlock(hash) && !m.busy(hash) {
+			m.enqueue(wantItem{hash: hash, height: height})
+		}
+		if hash == last {
+			sp.best = max(sp.best, height)
+			p.bestHeight.Store(max(p.bestHeight.Load(), height))
+			m.bestHeader = max(m.bestHeader, height)
+		}
+	}
+	return true
 }
 
 func (m *syncManager) tipHeight() uint64 {
