@@ -73,7 +73,8 @@
 //     time, the one with the best height; it is switched to the best other peer if it does
 //     not answer within Config.StallTimeout.
 //  2. headers (≤ 2,000, each linked to the previous one, the first to a known header) go
-//     to Chain.ProcessHeaders; headers whose bodies are missing join the download queue
+//     to Chain.ProcessHeaders in chunks of 250, each chunk's missing bodies requested
+//     before the next chunk is validated; headers whose bodies are missing join the download queue
 //     (bounded at 100,000; a full batch asks the same peer for the next batch from its last
 //     hash, paused while the queue is full).
 //  3. The queue is served lowest height first, within Config.BlockWindow blocks of the
