@@ -24,7 +24,14 @@
 // probability. Partitions and disconnections drop messages between the sides. Blocks are
 // pushed to neighbours that do not have them (the effect of inv/getdata without its round
 // trip); a node that receives an orphan asks the sender for the missing ancestors and gets
-// them in one reply (a locator exchange). PoS votes are broadcast the same way.
+// them in one reply (a locator exchange). Only blocks that joined the receiver's main chain
+// are relayed. PoS votes go out as one message per duties batch and reach every node after
+// the shortest-path delay over live links of the sender's partition side (what flooding
+// would first deliver, without nodes² relay events). Load transactions are real, signed by
+// the lab's load generator, gossiped hop by hop into every node's real mempool.
+//
+// The simulator paces Go's garbage collector itself (gc.go): each node's LevelDB memory
+// table reserves a 16 MiB write buffer that is never touched but counts as live heap.
 //
 // # Proof of work in virtual time
 //
