@@ -62,9 +62,12 @@ func (n *Node) afterResult(res *chain.Result, b *chain.Block, local bool) {
 	if n.producer != nil {
 		n.producer.headChanged()
 	}
-	if local && b != nil {
+	switch {
+	case local && b != nil:
 		n.p2p.BroadcastBlock(b)
-	} else {
+	case len(res.Disconnected) > 0:
+		// p2p announces blocks it relays itself; a reorg (e.g. by the PoS fork choice
+		// after new votes) moves the tip without a new block, so announce it.
 		n.p2p.AnnounceTip()
 	}
 }
