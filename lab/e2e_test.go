@@ -174,14 +174,6 @@ action = "heal"
 	if p.FinalityAdvanced {
 		t.Fatalf("finality advanced during a 2|2 partition: %+v (events %+v)", p, res.Trace.Finality)
 	}
-	if p.FinalityResumed < 0 && p.RecoverSeconds < 0 && os.Getenv("LAB_E2E_STRICT") == "" {
-		// Known node/chain bug (reported to the lead, 2026-12-06): after the heal each side
-		// holds the other side's branch as "valid-headers" (bodies stored, never
-		// connected), PoS fork choice only weighs connected blocks, so the sides never
-		// reconverge and finality cannot resume. The stall assertions above still ran.
-		// LAB_E2E_STRICT=1 turns this into a failure.
-		t.Skipf("known bug: the network never reconverged after the heal (side branches stay valid-headers): %+v", p)
-	}
 	if p.FinalityResumed < 0 {
 		t.Fatalf("finality did not resume after the heal: %+v", p)
 	}
