@@ -55,22 +55,16 @@ func (w *world) setupAdversaries() error {
 	return nil
 }
 
-// selfish is Eyal & Sirer's selfish-mining strategy (Algorithm 1 of "Majority is not
-// enough", 2014) on a real chain. The attacker's own chain holds both its private blocks
-// and the honest blocks it hears of, so its tip is the branch it mines on: its private
+// selfish binds a SelfishMiner to a node. The attacker's own chain holds both its private
+// blocks and the honest blocks it hears of, so its tip is the branch it mines on: its private
 // branch while that is at least as long as the public one (first seen wins a tie), the
-// public chain once that is longer (adopt). Let Δprev be the private lead before an honest
-// block arrives: 0 → nothing to do (adopt); 1 → publish the private block: a tie race in
-// which a share γ of the honest nodes gets the attacker's block first; 2 → publish all
-// (the attacker's branch wins); > 2 → publish the private blocks up to the new public
-// height. A block the attacker mines during a tie race is published at once (it wins).
+// public chain once that is longer (adopt).
 type selfish struct {
 	w       *world
 	n       *node
 	a       *adversary
-	private []*blk // mined, not yet published, oldest first
-	pubH    uint64 // highest public (honest or published) height the attacker knows
-	race    bool   // a tie race is on
+	m       SelfishMiner
+	private []*blk // mined, not yet published, oldest first (mirrors m)
 }
 
 func (w *world) installSelfish(n *node, a *adversary) {
@@ -86,47 +80,27 @@ func (s *selfish) mined(bk *blk) bool {
 	}
 	s.private = append(s.private, bk)
 	s.w.deliver(s.n, bk, -1, false) // relayFn keeps it to itself
-	if s.race {
-		s.race = false
-		s.publish(len(s.private), false)
-	}
+	s.apply(s.m.Mined(bk.height))
 	s.w.scheduleMining(s.n)
 	return true
 }
 
-// accepted is called for every block the attacker accepted; it never relays honest
-// blocks, and reacts to the public chain growing.
+// accepted is called for every block the attacker accepted; it never relays, and reacts
+// to the public chain growing.
 func (s *selfish) accepted(bk *blk) bool {
-	if bk.producer == s.n.id {
-		return false
-	}
-	if bk.height <= s.pubH {
-		return false
-	}
-	s.pubH = bk.height
-	s.race = false
-	if len(s.private) == 0 {
-		return false
-	}
-	top := s.private[len(s.private)-1].height
-	if top < s.pubH { // the public chain overtook the private branch: adopt
-		s.private = nil
-		return false
-	}
-	switch lead := top - s.pubH; lead {
-	case 0: // Δprev = 1: tie race
-		s.publish(len(s.private), true)
-		s.race = true
-	case 1: // Δprev = 2: publish all, the attacker's branch wins
-		s.publish(len(s.private), false)
-	default: // publish up to the public height
-		k := 0
-		for k < len(s.private) && s.private[k].height <= s.pubH {
-			k++
-		}
-		s.publish(k, false)
+	if bk.producer != s.n.id {
+		s.apply(s.m.Public(bk.height))
 	}
 	return false
+}
+
+func (s *selfish) apply(d Decision) {
+	if d.Adopt {
+		s.private = nil
+	}
+	if d.Publish > 0 {
+		s.publish(d.Publish, d.Race)
+	}
 }
 
 // publish sends the first k private blocks to every other node. In a tie race a share γ
@@ -135,9 +109,6 @@ func (s *selfish) accepted(bk *blk) bool {
 func (s *selfish) publish(k int, race bool) {
 	blocks := s.private[:k]
 	s.private = append([]*blk(nil), s.private[k:]...)
-	if len(blocks) > 0 && blocks[len(blocks)-1].height > s.pubH {
-		s.pubH = blocks[len(blocks)-1].height
-	}
 	gamma := 0.0
 	if s.a.spec.Gamma != nil {
 		gamma = *s.a.spec.Gamma
