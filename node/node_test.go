@@ -2,7 +2,6 @@ package node
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
 	"testing"
@@ -141,20 +140,8 @@ func TestPoSNodesFinalize(t *testing.T) {
 	}
 	const nval = 4
 	p := posParams(nval)
-	p.PoS.SlotMillis = 1000
 	p.PoS.EpochSlots = 4
-	var nodes []*Node
-	for i := 0; i < nval; i++ {
-		key := genesis.DevKey("validator", i)
-		var peers []string
-		for _, m := range nodes {
-			peers = append(peers, m.P2PAddr())
-		}
-		nodes = append(nodes, testNode(t, p, func(c *Config) {
-			c.ValidatorKeys = append(c.ValidatorKeys, key)
-			c.Peers = peers
-		}))
-	}
+	nodes := posMesh(t, p, nval)
 	waitFor(t, 60*time.Second, "finalization on every node", func() bool {
 		for _, n := range nodes {
 			f := n.Chain().Finality()
@@ -171,6 +158,5 @@ func TestPoSNodesFinalize(t *testing.T) {
 			t.Fatalf("node %d disagrees on the finalized block at %d", i, f0.Height)
 		}
 	}
-	t.Log(fmt.Sprintf("finalized epoch %d at height %d", f0.Finalized.Epoch, f0.Height))
-	_ = chain.Hash{}
+	t.Logf("finalized epoch %d at height %d", f0.Finalized.Epoch, f0.Height)
 }
