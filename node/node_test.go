@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"chainlab/chain"
 	"chainlab/genesis"
 )
 
