@@ -35,6 +35,9 @@ type Config struct {
 	// PoS: validator private keys this node signs with.
 	ValidatorKeys []*btcec.PrivateKey
 
+	// Adversary makes the node misbehave on purpose (see Adversary); "" = honest.
+	Adversary Adversary
+
 	// Mempool.
 	MempoolBytes int
 	MinFeeRate   uint64
@@ -78,5 +81,5 @@ func (c *Config) check() error {
 	if len(c.ValidatorKeys) > 0 && c.Params.Consensus != genesis.PoS {
 		return errors.New("node: validator keys need a proof-of-stake genesis")
 	}
-	return nil
+	return checkAdversary(c.Adversary, c.Params.Consensus)
 }

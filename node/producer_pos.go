@@ -18,6 +18,7 @@ type posProducer struct {
 	n      *Node
 	duties *staking.Duties
 	prot   *staking.Protection
+	forger *voteForger // double-vote / surround-vote adversary; nil when honest
 
 	head  chan struct{}
 	votes chan chain.Vote
@@ -39,6 +40,9 @@ func newDuties(n *Node) (*posProducer, error) {
 		keys: make(chan *btcec.PrivateKey, 16), done: make(chan struct{}), local: map[[32]byte]bool{}}
 	for _, k := range n.cfg.ValidatorKeys {
 		p.local[chain.XOnlyKey(k)] = true
+	}
+	if a := n.cfg.Adversary; a == AdvDoubleVote || a == AdvSurroundVote {
+		p.forger = newVoteForger(a, n.chain.GenesisHash(), n.cfg.ValidatorKeys)
 	}
 	p.duties, err = staking.NewDuties(staking.DutiesConfig{
 		Engine:     n.pos,
@@ -152,6 +156,9 @@ func (p *posProducer) drain() {
 		}
 		now := p.n.cfg.Now()
 		for _, b := range rd.Blocks {
+			if p.n.withholds(b) {
+				continue
+			}
 			if _, err := p.n.processBlock(b, now, true); err != nil {
 				p.n.log.Warn("proposed block rejected", "hash", b.Hash(), "err", err)
 			} else {
@@ -159,11 +166,21 @@ func (p *posProducer) drain() {
 			}
 		}
 		for i := range rd.Votes {
-			v := rd.Votes[i]
-			if err := p.n.votes.AddVote(&v, now); err != nil {
-				p.n.log.Debug("own vote", "err", err)
+			honest, forged := p.forger.forge(rd.Votes[i])
+			for j := range honest {
+				v := honest[j]
+				if err := p.n.votes.AddVote(&v, now); err != nil {
+					p.n.log.Debug("own vote", "err", err)
+				}
+				p.n.p2p.BroadcastVote(&v)
 			}
-			p.n.p2p.BroadcastVote(&v)
+			for j := range forged {
+				v := forged[j]
+				p.n.log.Info("adversary: slashable vote", "mode", p.forger.mode, "slot", v.Slot,
+					"source", v.Source.Epoch, "target", v.Target.Epoch)
+				p.n.votes.keepForRelay(&v)
+				p.n.p2p.BroadcastVote(&v)
+			}
 		}
 		for i := range rd.Evidence {
 			e := rd.Evidence[i]
@@ -186,6 +203,9 @@ func (p *posProducer) addKey(k *btcec.PrivateKey) error {
 	}
 	p.local[x] = true
 	p.mu.Unlock()
+	if p.forger != nil {
+		p.forger.addKey(k)
+	}
 	select {
 	case p.keys <- k:
 		return nil

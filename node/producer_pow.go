@@ -52,6 +52,9 @@ func (n *Node) template(payTo [32]byte) (*chain.Block, error) {
 
 // submitMined connects a locally sealed block and broadcasts it.
 func (n *Node) submitMined(b *chain.Block) error {
+	if n.withholds(b) {
+		return nil
+	}
 	_, err := n.processBlock(b, n.cfg.Now(), true)
 	if err != nil {
 		n.log.Warn("mined block rejected", "hash", b.Hash(), "err", err)
