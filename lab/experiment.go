@@ -295,10 +295,12 @@ func (e *Experiment) schedule() []tevent {
 				}})
 			}
 		default:
-			out = append(out, tevent{at: a.Start.Duration, fn: func(ctx context.Context) {
-				e.rec.addFault(FaultEvent{At: e.since(), End: -1, Action: "adversary", Nodes: nodes,
-					Label: fmt.Sprintf("adversary %s on %s", a.Strategy, strings.Join(a.Nodes, ",")),
-					Err:   "strategy " + a.Strategy + " needs the simulator's adversary hooks (chainlab sim); real nodes run honestly"})
+			at := a.Start.Duration
+			if nodeAdversaries[a.Strategy] {
+				at = 0 // the nodes run it from their start (--adversary)
+			}
+			out = append(out, tevent{at: at, fn: func(ctx context.Context) {
+				e.rec.addFault(adversaryEvent(a, nodes, e.since()))
 			}})
 		}
 	}

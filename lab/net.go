@@ -263,6 +263,9 @@ func (n *Net) Prepare(now time.Time) error {
 	for _, e := range n.plan.Edges {
 		st.Nodes[e.A].Peers = append(st.Nodes[e.A].Peers, st.Nodes[e.B].P2P)
 	}
+	if err := applyAdversaryFlags(m, n.plan, st); err != nil {
+		return err
+	}
 	n.State = st
 	return st.Save()
 }

@@ -40,6 +40,7 @@ func nodeFlags() []cli.Flag {
 		&cli.StringFlag{Name: "hashrate", Usage: "target hash rate, e.g. 200k, 1.5M (0 = unthrottled)", Value: "0", EnvVars: env("hashrate")},
 		&cli.StringFlag{Name: "mining-address", Usage: "address paid by mined or proposed blocks", EnvVars: env("mining-address")},
 		&cli.StringSliceFlag{Name: "validator-key", Usage: "file holding a validator private key in hex (repeatable, PoS)", EnvVars: env("validator-key")},
+		&cli.StringFlag{Name: "adversary", Usage: "misbehave on purpose (experiments): double-vote, surround-vote (pos), withhold (pos or pow)", EnvVars: env("adversary")},
 		&cli.Uint64Flag{Name: "seed", Usage: "seed for link emulation and peer selection", EnvVars: env("seed")},
 		&cli.StringFlag{Name: "user-agent", Usage: "user agent sent to peers", Value: "chainlab:" + Version, EnvVars: env("user-agent")},
 		&cli.StringFlag{Name: "log-level", Usage: "debug, info, warn or error", Value: "info", EnvVars: env("log-level")},
@@ -176,6 +177,7 @@ func nodeConfigFromFlags(c *cli.Context, log *slog.Logger) (node.Config, error) 
 		Threads:     c.Int("threads"),
 		HashRate:    hr,
 		Seed:        c.Uint64("seed"),
+		Adversary:   node.Adversary(c.String("adversary")),
 		Logger:      log,
 	}
 	if a := c.String("mining-address"); a != "" {
