@@ -31,6 +31,7 @@ type Engine struct {
 	keys *pubKeys
 	adv  *advanceCache
 	fc   *forkChoice
+	side *sideBranches
 }
 
 var (
@@ -96,6 +97,7 @@ func NewEngine(p *genesis.Params, opts ...Option) (*Engine, error) {
 	}
 	e.adv = &advanceCache{m: map[advKey]*State{}}
 	e.fc = newForkChoice(e.gState, e.gHash)
+	e.side = newSideBranches()
 	return e, nil
 }
 
@@ -291,23 +293,43 @@ func (e *Engine) Prepare(r chain.HeaderReader, h *chain.Header, parent chain.Eng
 // transitions of its transactions, its votes and its slashing evidence; it sets
 // ctx.MaxCoinbase = subsidy + fees + ProposerVoteReward per vote + whistleblower rewards.
 func (e *Engine) Apply(r chain.HeaderReader, b *chain.Block, ctx *chain.ApplyContext) error {
-	h := &b.Header
-	if h.Seal == nil {
-		return chain.NewRuleError(chain.ErrUnexpectedSeal, "PoS block without a seal")
-	}
 	ps, err := asState(ctx.Parent)
 	if err != nil {
 		return err
 	}
+	st, whistle, err := e.transition(ps, b, ctx.View, true)
+	if err != nil {
+		return err
+	}
+	limit := e.p.BlockSubsidy(ctx.Height) + ctx.Fees + uint64(len(b.Votes))*e.pos.ProposerVoteReward + whistle
+	ctx.MaxCoinbase = limit
+	ctx.State = st
+	e.fc.sawEpoch(st.Epoch)
+	for i := range b.Votes {
+		e.fc.onVerifiedVote(&b.Votes[i])
+	}
+	e.side.applied(b)
+	return nil
+}
+
+// transition is the consensus part of Apply (phase0 state_transition's process_slots and
+// process_block minus the deposits): the state after b on top of ps, and the whistleblower
+// rewards. Without txs the stake transitions of b's transactions are skipped: the fork
+// choice uses that to estimate a never-connected side branch's checkpoints (sidebranch.go).
+func (e *Engine) transition(ps *State, b *chain.Block, view chain.UTXOReader, txs bool) (*State, uint64, error) {
+	h := &b.Header
+	if h.Seal == nil {
+		return nil, 0, chain.NewRuleError(chain.ErrUnexpectedSeal, "PoS block without a seal")
+	}
 	slot := h.Seal.Slot
 	if slot <= ps.Slot {
-		return chain.NewRuleError(chain.ErrSlotNotAfterParent, "slot %d, parent slot %d", slot, ps.Slot)
+		return nil, 0, chain.NewRuleError(chain.ErrSlotNotAfterParent, "slot %d, parent slot %d", slot, ps.Slot)
 	}
 	if root := b.ComputeVoteRoot(); root != h.Seal.VoteRoot {
-		return chain.NewRuleError(chain.ErrBadVoteRoot, "seal vote root %s, body %s", h.Seal.VoteRoot, root)
+		return nil, 0, chain.NewRuleError(chain.ErrBadVoteRoot, "seal vote root %s, body %s", h.Seal.VoteRoot, root)
 	}
 	if err := e.checkProposer(ps, h); err != nil {
-		return err
+		return nil, 0, err
 	}
 	ep := e.EpochOf(slot)
 	st := e.StateAt(ps, ep, h.Prev).clone()
@@ -317,24 +339,19 @@ func (e *Engine) Apply(r chain.HeaderReader, b *chain.Block, ctx *chain.ApplyCon
 	st.Slot = slot
 	st.Mix = mixIn(st.Mix, h.Seal.Sig)
 
-	if err := e.applyTxs(st, b, ctx.View, ep); err != nil {
-		return err
+	if txs {
+		if err := e.applyTxs(st, b, view, ep); err != nil {
+			return nil, 0, err
+		}
 	}
 	if err := e.applyVotes(st, b.Votes, slot); err != nil {
-		return err
+		return nil, 0, err
 	}
 	whistle, err := e.applySlashings(st, b.Slashings)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
-	limit := e.p.BlockSubsidy(ctx.Height) + ctx.Fees + uint64(len(b.Votes))*e.pos.ProposerVoteReward + whistle
-	ctx.MaxCoinbase = limit
-	ctx.State = st
-	e.fc.sawEpoch(ep)
-	for i := range b.Votes {
-		e.fc.onVerifiedVote(&b.Votes[i])
-	}
-	return nil
+	return st, whistle, nil
 }
 
 // Weight is 1 per block: PoS fork choice is ChooseHead, not cumulative weight; the chain

@@ -112,6 +112,7 @@ func (e *Engine) admissible(v *chain.Vote) error {
 // healed partition) would never weigh for it, and the branch would never be connected.
 // Signatures are verified in parallel through the cache (Apply then finds them there).
 func (e *Engine) ObserveBlock(r chain.HeaderReader, b *chain.Block) {
+	e.side.observed(b) // until applied: the fork choice may replay it (sidebranch.go)
 	votes := b.Votes
 	for i := range b.Votes {
 		if e.admissible(&b.Votes[i]) != nil {
@@ -227,8 +228,10 @@ func (e *Engine) ChooseHead(t chain.BlockTree) (chain.Hash, error) {
 		return nil
 	}
 	// Best justified and finalized checkpoints: both only grow along a branch, so the
-	// leaves' states hold the best of their branch.
+	// leaves' states hold the best of their branch (update_checkpoints over the blocks'
+	// states, see sidebranch.go).
 	just := e.fc.justified
+	var sideJust chain.Checkpoint // best justified checkpoint among estimated leaves
 	for i := range nodes {
 		if len(nodes[i].children) > 0 {
 			continue
@@ -241,10 +244,16 @@ func (e *Engine) ChooseHead(t chain.BlockTree) (chain.Hash, error) {
 		// Justification and finalization change only at epoch boundaries (processEpoch),
 		// so a stateless leaf in its nearest state's epoch has exactly that state's
 		// checkpoints. Past a boundary they are unknown until the chain connects the
-		// branch: the ancestor's are only a lower bound.
+		// branch (the ancestor's are only a lower bound); replaying the branch's stored
+		// blocks estimates its justified checkpoint, which may raise the one this choice
+		// starts from (on_block runs state_transition on every block and
+		// update_checkpoints keeps the best; see sidebranch.go).
 		if stateOf(i) == nil {
 			if h, ok := t.Header(nodes[i].hash); ok && e.EpochOf(headerSlot(h)) > st.Epoch {
 				nodes[i].unknown = true
+				if est := e.estimateLeaf(nodes, i, stateOf); est != nil && est.CurJustified.Epoch > sideJust.Epoch {
+					sideJust = est.CurJustified
+				}
 			}
 		}
 		if st.Finalized.Epoch > fin.Epoch {
@@ -262,13 +271,26 @@ func (e *Engine) ChooseHead(t chain.BlockTree) (chain.Hash, error) {
 		just, ji = fin, pos[fin.Root]
 	}
 	e.fc.justified = just
+	// An estimated branch's justification counts for this choice only: the store keeps
+	// what real states showed (the estimate skips stake transactions; once the chain
+	// connects the branch its state is known).
+	if i, in := pos[sideJust.Root]; in && sideJust.Epoch > just.Epoch {
+		just, ji = sideJust, i
+	}
+	finHeight, _ := t.Height(fin.Root)
+	e.side.prune(func(h chain.Hash) bool {
+		hh, ok := t.Height(h)
+		return ok && hh > finHeight
+	})
 
-	// Viability: leaves agreeing with the justified checkpoint (or all, if none does). A
-	// leaf whose checkpoints are unknown stays a candidate: judging it by its ancestor's
-	// would exclude for good every branch the chain has not connected yet (it connects
-	// only what this returns), such as the majority's branch on the minority side of a
-	// healed partition. Once connected its real state decides, and if that disagrees the
-	// next round (same runForkChoice) moves back.
+	// Viability (filter_block_tree): leaves agreeing with the justified checkpoint (or
+	// all, if none does). A leaf whose checkpoints are unknown stays a candidate, even if
+	// its estimate justified less (the estimate skips stake transactions, so it could be
+	// too low): judging it by its ancestor's would exclude for good every branch the
+	// chain has not connected yet (it connects only what this returns), such as the
+	// majority's branch on the minority side of a healed partition. Once connected its
+	// real state decides, and if that disagrees the next round (same runForkChoice)
+	// moves back.
 	anyViable := false
 	for i := len(nodes) - 1; i >= 0; i-- {
 		n := &nodes[i]
@@ -323,4 +345,32 @@ func (e *Engine) ChooseHead(t chain.BlockTree) (chain.Hash, error) {
 		}
 		head = best
 	}
+}
+
+// estimateLeaf replays the stored, never-connected blocks between leaf i and its nearest
+// ancestor with a state (or an earlier estimate); nil if it cannot (sidebranch.go).
+func (e *Engine) estimateLeaf(nodes []fcNode, i int, stateOf func(int) *State) *State {
+	var path []chain.Hash
+	var base *State
+	for j := i; j >= 0; j = nodes[j].parent {
+		if s := stateOf(j); s != nil {
+			base = s
+			break
+		}
+		if s := e.side.estimate(nodes[j].hash); s != nil {
+			base = s
+			break
+		}
+		path = append(path, nodes[j].hash)
+	}
+	if base == nil {
+		return nil
+	}
+	if len(path) == 0 {
+		return base
+	}
+	for a, b := 0, len(path)-1; a < b; a, b = a+1, b-1 {
+		path[a], path[b] = path[b], path[a]
+	}
+	return e.replay(base, path)
 }
