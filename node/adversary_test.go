@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -84,9 +85,10 @@ func testSlashingAdversary(t *testing.T, mode Adversary) {
 	if testing.Short() {
 		t.Skip("runs for several epochs of wall-clock slots")
 	}
+	t.Parallel() // waits on wall-clock slots, not the CPU: overlap with the other adversaries
 	p := posParams(4)
 	p.PoS.SlotMillis = 1000
-	p.PoS.EpochSlots = 4
+	p.PoS.EpochSlots = 2
 	nodes := advMesh(t, p, 4, 3, mode)
 	honest := nodes[:3]
 	bad := genesis.XOnly(genesis.DevKey("validator", 3))
@@ -141,9 +143,10 @@ func TestPoSWithholdingProposerMissesSlots(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs for several epochs of wall-clock slots")
 	}
+	t.Parallel() // waits on wall-clock slots, not the CPU: overlap with the other adversaries
 	p := posParams(4)
 	p.PoS.SlotMillis = 1000
-	p.PoS.EpochSlots = 4
+	p.PoS.EpochSlots = 2
 	nodes := advMesh(t, p, 4, 3, AdvWithhold)
 	honest := nodes[:3]
 	bad := genesis.XOnly(genesis.DevKey("validator", 3))
@@ -193,4 +196,32 @@ func TestPoSWithholdingProposerMissesSlots(t *testing.T) {
 	for _, n := range honest[1:] {
 		waitFor(t, 10*time.Second, "honest nodes agree", func() bool { return n.Chain().IsMainChain(tip) })
 	}
+}
+
+// A withholding PoW miner finds blocks but neither connects nor publishes them; an honest
+// miner's blocks still reach it (it follows the public chain).
+func TestPoWWithholdingMinerPublishesNothing(t *testing.T) {
+	p := easyPoW()
+	payTo := genesis.XOnly(genesis.DevKey("alloc", 0))
+	bad := testNode(t, p, func(c *Config) {
+		c.Mine, c.Threads, c.HashRate, c.MiningAddress, c.Adversary = true, 1, 200, payTo, AdvWithhold
+	})
+	honest := testNode(t, p, func(c *Config) { c.Peers = []string{bad.P2PAddr()} })
+	m := bad.producer.(*powProducer).m
+	waitFor(t, 20*time.Second, "the withholder to find 5 blocks", func() bool { return m.Stats().Found >= 5 })
+	if _, h := bad.Chain().Tip(); h != 0 {
+		t.Fatalf("withholder connected its own blocks: height %d", h)
+	}
+	if _, h := honest.Chain().Tip(); h != 0 {
+		t.Fatalf("withheld blocks reached the honest node: height %d", h)
+	}
+	if _, err := (&minerControl{n: honest}).Generate(context.Background(), 3, payTo, 0); err != nil {
+		t.Fatal(err)
+	}
+	tip, _ := honest.Chain().Tip()
+	waitFor(t, 20*time.Second, "the withholder to follow the public chain", func() bool {
+		t2, _ := bad.Chain().Tip()
+		return t2 == tip
+	})
+	t.Logf("withheld %d blocks; public chain at height 3 on both nodes", m.Stats().Found)
 }
