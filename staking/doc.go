@@ -108,7 +108,14 @@
 // ancestor's when no epoch boundary lies between them (checkpoints move only at
 // boundaries), and is otherwise viable until connected (its checkpoints are unknown), so a
 // heavier side branch always gets connected and judged by its real state — the minority
-// side of a healed partition reorganises to the majority's branch. Finality() reports the state's
+// side of a healed partition reorganises to the majority's branch. A lighter one (or one
+// losing a tie) would never be connected, so its checkpoints would stay unknown: the
+// engine keeps the bodies of stored, unconnected blocks and replays their consensus
+// transition (votes, slashings, epoch processing; not stake transactions) from the nearest
+// state (sidebranch.go). Such an estimate only raises the justified checkpoint of that
+// choice (spec on_block/update_checkpoints), so after a 2|2 partition the side that
+// justified less moves to the branch that justified more; it is never stored, never
+// finalizes, and never filters the estimated leaf itself. Finality() reports the state's
 // finalized checkpoint with Absolute = true: the chain refuses to reorganise below it.
 // Use one Engine per Chain (the store is per chain); a VoteSigCache may be shared.
 // After feeding votes, the node calls Chain.Reconsider to let the head move.
@@ -147,7 +154,10 @@
 //     validator at the next epoch; withdrawal is gated by the unbonding output's Release.
 //   - The seed is a mix of proposer signatures (see above), not a BLS RANDAO.
 //   - Fork choice has no proposer boost and no unrealized justification; viability is
-//     "state's justified checkpoint equals the store's" (phase0 filter_block_tree).
+//     "state's justified checkpoint equals the store's" (phase0 filter_block_tree). Side
+//     blocks are not fully processed on arrival (the chain validates transactions only
+//     when connecting): their checkpoints are estimated by a transition without stake
+//     transactions, used only to raise the justified checkpoint of one choice.
 //   - FFG weights of the previous epoch use that epoch's snapshot weights.
 //
 // # Errors
