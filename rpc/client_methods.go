@@ -64,6 +64,10 @@ func (c *Client) GetBlockHeaderRaw(ctx context.Context, h chain.Hash) (*chain.He
 	if err != nil {
 		return nil, err
 	}
+	if len(raw) == chain.HeaderSize {
+		// A PoW header comes as Bitcoin's bare 80 bytes: add the no-seal flag.
+		raw = append(raw, 0)
+	}
 	return chain.DecodeHeader(raw)
 }
 

@@ -134,6 +134,11 @@ func getBlockHeader(c *call) (any, error) {
 		return nil, err
 	}
 	if !verbose {
+		// A PoW header is shown as Bitcoin's 80 bytes, so Bitcoin tooling can parse and hash
+		// it; a PoS header needs the seal, so it is shown in chainlab's canonical encoding.
+		if hdr.Seal == nil {
+			return hex.EncodeToString(hdr.AppendHeader80(nil)), nil
+		}
 		return hex.EncodeToString(hdr.Bytes()), nil
 	}
 	hv, err := c.s.headerView(hdr, hash)

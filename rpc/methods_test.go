@@ -70,6 +70,10 @@ func TestBlockchainMethods(t *testing.T) {
 	if err != nil || hdr.Hash() != hs[2] {
 		t.Errorf("getblockheader false: %v", err)
 	}
+	var rawHex string
+	if err := n.cl.Call(bg, "getblockheader", &rawHex, hs[2].String(), false); err != nil || len(rawHex) != 2*chain.HeaderSize {
+		t.Errorf("getblockheader false of a PoW header: %d hex chars, want Bitcoin's 160 (%v)", len(rawHex), err)
+	}
 	n.wantErr(CodeInvalidAddrOrKey, "Block not found", "getblockheader", strings.Repeat("00", 32))
 	n.wantErr(CodeType, "expected bool", "getblockheader", hs[2].String(), "yes")
 
