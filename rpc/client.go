@@ -55,8 +55,8 @@ func WithHTTPClient(hc *http.Client) ClientOption {
 	return func(c *Client) error { c.hc = hc; return nil }
 }
 
-// NewClient returns a client for the server at url ("http://127.0.0.1:8332/" or
-// "127.0.0.1:8332").
+// NewClient returns a client for the server at url ("http://127.0.0.1:18443/" or
+// "127.0.0.1:18443").
 func NewClient(url string, opts ...ClientOption) (*Client, error) {
 	if !strings.Contains(url, "://") {
 		url = "http://" + url

@@ -41,7 +41,7 @@ func TestRPCCommand(t *testing.T) {
 		t.Errorf("getblockhash 0: %q %v", out, err)
 	}
 	// A hash argument stays a string even when it looks like a number.
-	if out, _, err := run("getblockheader", gh, "false"); err != nil || len(strings.TrimSpace(out)) != 162 {
+	if out, _, err := run("getblockheader", gh, "false"); err != nil || len(strings.TrimSpace(out)) != 160 {
 		t.Errorf("getblockheader false: %q %v", out, err)
 	}
 	if out, _, err := run("getblock", gh); err != nil || !strings.Contains(out, `"height": 0`) {
