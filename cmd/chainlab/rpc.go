@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -50,20 +49,7 @@ func runRPC(c *cli.Context) error {
 	}
 	method := c.Args().First()
 	args := c.Args().Tail()
-	var opts []rpc.ClientOption
-	switch {
-	case c.String("rpc-user") != "":
-		opts = append(opts, rpc.WithBasicAuth(c.String("rpc-user"), c.String("rpc-password")))
-	case c.String("rpc-cookie") != "":
-		opts = append(opts, rpc.WithCookieFile(c.String("rpc-cookie")))
-	case c.String("datadir") != "":
-		opts = append(opts, rpc.WithCookieFile(filepath.Join(c.String("datadir"), ".cookie")))
-	default:
-		if cp := filepath.Join(defaultDatadir(), ".cookie"); fileReadable(cp) {
-			opts = append(opts, rpc.WithCookieFile(cp))
-		}
-	}
-	client, err := rpc.NewClient(c.String("rpc-connect"), opts...)
+	client, err := rpc.NewClient(c.String("rpc-connect"), rpcAuthOptions(c)...)
 	if err != nil {
 		return err
 	}
@@ -104,15 +90,6 @@ func runRPC(c *cli.Context) error {
 		return err
 	}
 	return printResult(c, result)
-}
-
-func fileReadable(path string) bool {
-	f, err := os.Open(path)
-	if err != nil {
-		return false
-	}
-	f.Close()
-	return true
 }
 
 func convertArg(name, v string) json.RawMessage {

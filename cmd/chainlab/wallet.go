@@ -202,23 +202,7 @@ type walletSession struct {
 func (s *walletSession) Close() { s.cancel(); s.rpc.Close() }
 
 func connect(c *cli.Context, store *wallet.Store) (*walletSession, error) {
-	var opts []rpc.ClientOption
-	switch {
-	case c.String("rpc-user") != "":
-		opts = append(opts, rpc.WithBasicAuth(c.String("rpc-user"), c.String("rpc-password")))
-	case c.String("rpc-cookie") != "":
-		opts = append(opts, rpc.WithCookieFile(c.String("rpc-cookie")))
-	case c.String("datadir") != "":
-		opts = append(opts, rpc.WithCookieFile(filepath.Join(c.String("datadir"), ".cookie")))
-	default:
-		// The node's default datadir: use its cookie when it is there.
-		if home, err := os.UserHomeDir(); err == nil {
-			if cp := filepath.Join(home, ".chainlab", ".cookie"); fileExists(cp) {
-				opts = append(opts, rpc.WithCookieFile(cp))
-			}
-		}
-	}
-	rc, err := rpc.NewClient(c.String("rpc"), opts...)
+	rc, err := rpc.NewClient(c.String("rpc"), rpcAuthOptions(c)...)
 	if err != nil {
 		return nil, err
 	}
@@ -230,11 +214,6 @@ func connect(c *cli.Context, store *wallet.Store) (*walletSession, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), c.Duration("timeout"))
 	return &walletSession{client: wc, node: n, rpc: rc, ctx: ctx, cancel: cancel}, nil
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
 }
 
 func out(c *cli.Context) io.Writer {

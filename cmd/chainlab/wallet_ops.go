@@ -158,11 +158,10 @@ func walletHistory(c *cli.Context) error {
 }
 
 func walletRebroadcast(c *cli.Context) error {
-	_, pub, err := readPublic(c)
+	s, pub, err := readPublic(c)
 	if err != nil {
 		return err
 	}
-	s, _ := openStore(c)
 	sess, err := connect(c, s)
 	if err != nil {
 		return err
@@ -186,11 +185,10 @@ func walletRebroadcast(c *cli.Context) error {
 }
 
 func walletMine(c *cli.Context) error {
-	_, pub, err := readPublic(c)
+	s, pub, err := readPublic(c)
 	if err != nil {
 		return err
 	}
-	s, _ := openStore(c)
 	sess, err := connect(c, s)
 	if err != nil {
 		return err
