@@ -83,10 +83,7 @@ func TestSelfishBeatsHonest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := Run(m, 3, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := mustRun(t, m, 3)
 	share := float64(res.Metrics.Fairness.Nodes[0].Produced) / float64(res.Metrics.MainBlocks)
 	t.Logf("selfish α=0.4 γ=0.5: share %.3f (theory %.3f), stale %.3f", share, SelfishRevenue(0.4, 0.5), res.Metrics.StaleRate.Value)
 	if share < 0.45 {

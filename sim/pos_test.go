@@ -32,14 +32,8 @@ jitter = "20ms"
 // and the run is deterministic.
 func TestPoSFinality(t *testing.T) {
 	m := posManifest(t, "")
-	a, err := Run(m, 1, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := Run(m, 1, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := mustRun(t, m, 1)
+	b := mustRun(t, m, 1)
 	if !bytes.Equal(metricsBytes(t, a), metricsBytes(t, b)) {
 		t.Fatal("PoS metrics differ between identical runs")
 	}

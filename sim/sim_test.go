@@ -40,22 +40,23 @@ func metricsBytes(t testing.TB, r *Result) []byte {
 	return b
 }
 
+// mustRun runs m with seed and default options, failing the test on error.
+func mustRun(t *testing.T, m *lab.Manifest, seed uint64) *Result {
+	t.Helper()
+	r, err := Run(m, seed, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 // TestDeterminism: one manifest and one seed give identical tips and metrics.json
 // bytes; another seed gives different ones.
 func TestDeterminism(t *testing.T) {
 	m := powManifest(t, "[load]\nrate = 2\n[[fault]]\nat = \"200s\"\naction = \"partition\"\na = [\"n0\", \"n1\"]\nfor = \"60s\"\n")
-	a, err := Run(m, 1, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := Run(m, 1, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := Run(m, 2, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := mustRun(t, m, 1)
+	b := mustRun(t, m, 1)
+	c := mustRun(t, m, 2)
 	if a.Metrics.Height < 60 {
 		t.Fatalf("height %d, want >= 60", a.Metrics.Height)
 	}
